@@ -1,0 +1,48 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.Model):
+    """One sighting or handling of someone's personal data: who, whose, what, when, where, why.
+
+    Append-only: nothing in the product updates or deletes these rows.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("viewed")
+        EXPORT = "export", _("exported")
+        ERASE = "erase", _("erased")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("web page")
+        API = "api", _("API")
+        COMMAND = "command", _("command line")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events_as_actor",
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events_as_subject",
+        help_text="The member whose data it was, when the data belongs to a member.",
+    )
+    subject_label = models.CharField(max_length=200, help_text="Whose data, e.g. 'request R-7Q2K'.")
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.VIEW)
+    fields = models.JSONField(default=list, help_text="Which personal fields were shown.")
+    reason = models.CharField(max_length=200)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    where = models.CharField(max_length=300, help_text="The page or endpoint.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject", "-created_at"], name="audit_subject_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.action} {self.subject_label} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,228 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_ROLE_DAYS = 90
+MAX_ROLE_DAYS = 365
+FOUNDING_STEWARD_DAYS = 30
+
+
+class Group(models.Model):
+    """A mutual aid group: an area, a ward or a street, nested inside one another."""
+
+    class Kind(models.TextChoices):
+        AREA = "area", _("area")
+        WARD = "ward", _("ward")
+        STREET = "street", _("street")
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("web address"), max_length=60, unique=True)
+    description = models.TextField(_("description"), max_length=4000, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.AREA)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("part of"),
+    )
+    place = models.CharField(
+        _("place"), max_length=100, blank=True, help_text=_("Town, city or neighbourhood.")
+    )
+    centre_latitude = models.DecimalField(max_digits=8, decimal_places=5)
+    centre_longitude = models.DecimalField(max_digits=8, decimal_places=5)
+    radius_km = models.DecimalField(
+        _("radius (km)"),
+        max_digits=6,
+        decimal_places=2,
+        default=2,
+        validators=[MinValueValidator(0.1), MaxValueValidator(500)],
+    )
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    hotline_phone = models.CharField(_("hotline phone"), max_length=32, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+
+    retention_days = models.PositiveIntegerField(
+        _("days to keep personal data of closed requests"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+    )
+    join_needs_vouch = models.BooleanField(
+        _("joining needs a vouch from a member"), default=False
+    )
+    spending_limit_minor = models.PositiveIntegerField(
+        _("spending limit without a proposal (in cents)"), default=5000
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="GBP")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(centre_latitude__gte=-90, centre_latitude__lte=90),
+                name="group_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(centre_longitude__gte=-180, centre_longitude__lte=180),
+                name="group_longitude_range",
+            ),
+            models.CheckConstraint(condition=Q(radius_km__gt=0), name="group_radius_positive"),
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="group_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    joined_at = models.DateTimeField(default=timezone.now)
+    vouched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["joined_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "member"], name="membership_once_per_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} in {self.group}"
+
+
+class JoinRequest(models.Model):
+    """Asking to join a group whose policy wants a vouch from one member."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for a vouch")
+        ACCEPTED = "accepted", _("vouched for")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="join_requests")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    message = models.TextField(_("a few words to the group"), max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    vouched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "applicant"],
+                condition=Q(status="pending"),
+                name="join_request_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=~Q(vouched_by=models.F("applicant")), name="join_request_no_self_vouch"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applicant} asks to join {self.group}"
+
+
+class Role(models.TextChoices):
+    DISPATCHER = "dispatcher", _("dispatcher")
+    TREASURER = "treasurer", _("treasurer")
+    HUB_KEEPER = "hub_keeper", _("hub keeper")
+    COORDINATOR = "coordinator", _("coordinator")
+    STEWARD = "steward", _("steward")
+
+
+class RoleGrantQuerySet(models.QuerySet["RoleGrant"]):
+    def in_force(self, at: "timezone.datetime | None" = None) -> "RoleGrantQuerySet":
+        """Confirmed, not revoked and not yet expired: the grants that give power now."""
+        at = at or timezone.now()
+        return self.filter(
+            confirmed_at__isnull=False, revoked_at__isnull=True, expires_at__gt=at
+        )
+
+    def awaiting_confirmation(self) -> "RoleGrantQuerySet":
+        return self.filter(
+            confirmed_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class RoleGrant(models.Model):
+    """A hat a member wears for a while, given by the group. It stops working when it expires."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="role_grants")
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_grants"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RoleGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["role", "expires_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("granted_at")),
+                name="role_grant_expires_after_granted",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_by=None) | ~Q(confirmed_by=models.F("proposed_by")),
+                name="role_grant_two_people",
+            ),
+        ]
+        indexes = [models.Index(fields=["group", "holder", "role"], name="role_grant_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.holder} is {self.get_role_display()} in {self.group}"
+
+    @property
+    def is_in_force(self) -> bool:
+        return (
+            self.confirmed_at is not None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
+
+    @staticmethod
+    def default_expiry(start: "timezone.datetime") -> "timezone.datetime":
+        return start + timedelta(days=DEFAULT_ROLE_DAYS)
