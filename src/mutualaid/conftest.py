@@ -1,0 +1,26 @@
+"""Test-wide settings: tasks run at once, mail goes to the outbox, static files need no build."""
+
+from typing import Any
+
+import pytest
+
+
+def pytest_configure(config: Any) -> None:
+    from django.conf import settings
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

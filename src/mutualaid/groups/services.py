@@ -1,0 +1,256 @@
+"""Every write about groups, memberships and roles. Keyword-only; one transaction each."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from mutualaid.common.errors import ApplicationError
+from mutualaid.groups import permissions
+from mutualaid.groups.models import (
+    FOUNDING_STEWARD_DAYS,
+    MAX_ROLE_DAYS,
+    Group,
+    JoinRequest,
+    Membership,
+    Role,
+    RoleGrant,
+)
+from mutualaid.people.models import User
+
+EDITABLE_GROUP_FIELDS = {
+    "name",
+    "description",
+    "place",
+    "centre_latitude",
+    "centre_longitude",
+    "radius_km",
+    "languages",
+    "hotline_phone",
+    "contact_email",
+    "retention_days",
+    "join_needs_vouch",
+    "spending_limit_minor",
+    "currency",
+    "parent",
+}
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "group"
+    slug, n = base, 2
+    while Group.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def group_create(
+    *,
+    creator: User,
+    name: str,
+    centre_latitude: Decimal | float,
+    centre_longitude: Decimal | float,
+    radius_km: Decimal | float = 2,
+    slug: str = "",
+    kind: str = Group.Kind.AREA,
+    parent: Group | None = None,
+    **details: Any,
+) -> Group:
+    """Create a group. Its creator becomes its first member and holds steward for 30 days,
+    after which roles come from the group itself."""
+    unknown = set(details) - EDITABLE_GROUP_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown group fields: {sorted(unknown)}")
+    if parent is not None and not permissions.is_member(creator, parent):
+        raise PermissionDenied(_("Only members of a group can start a group inside it."))
+    slug = slugify(slug) if slug else _unique_slug(name)
+    if Group.objects.filter(slug=slug).exists():
+        raise ApplicationError(_("That web address is taken; please choose another."))
+    group = Group(
+        name=name,
+        slug=slug,
+        kind=kind,
+        parent=parent,
+        centre_latitude=centre_latitude,
+        centre_longitude=centre_longitude,
+        radius_km=radius_km,
+        created_by=creator,
+        **details,
+    )
+    group.full_clean()
+    group.save()
+    Membership.objects.create(group=group, member=creator)
+    now = timezone.now()
+    RoleGrant.objects.create(
+        group=group,
+        holder=creator,
+        role=Role.STEWARD,
+        reason=_("Started the group"),
+        proposed_by=creator,
+        granted_at=now,
+        confirmed_at=now,
+        expires_at=now + timedelta(days=FOUNDING_STEWARD_DAYS),
+    )
+    return group
+
+
+@transaction.atomic
+def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
+    """Change a group's details and policies. Only a steward in office may."""
+    if not permissions.can_edit_group(actor, group):
+        raise PermissionDenied(_("Only a steward of this group can change its settings."))
+    unknown = set(changes) - EDITABLE_GROUP_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown group fields: {sorted(unknown)}")
+    parent = changes.get("parent")
+    while parent is not None:
+        if parent.pk == group.pk:
+            raise ApplicationError(_("A group cannot be inside itself."))
+        parent = parent.parent
+    for field, value in changes.items():
+        setattr(group, field, value)
+    group.full_clean()
+    group.save()
+    return group
+
+
+@transaction.atomic
+def group_join(*, group: Group, member: User, message: str = "") -> Membership | JoinRequest:
+    """Join a group, or ask to join where the group wants a vouch from one member.
+
+    Joining twice is harmless: it returns the existing membership or pending request.
+    """
+    existing = Membership.objects.filter(group=group, member=member).first()
+    if existing:
+        return existing
+    if group.join_needs_vouch:
+        pending = JoinRequest.objects.filter(
+            group=group, applicant=member, status=JoinRequest.Status.PENDING
+        ).first()
+        if pending:
+            return pending
+        return JoinRequest.objects.create(group=group, applicant=member, message=message)
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(group=group, member=member)
+    except IntegrityError:
+        # Another request joined at the same moment: the membership exists, which is the goal.
+        return Membership.objects.get(group=group, member=member)
+
+
+@transaction.atomic
+def join_request_vouch(*, join_request: JoinRequest, voucher: User) -> Membership:
+    """Any member may vouch for someone asking to join; the vouch lets them in."""
+    if not permissions.can_vouch(voucher, join_request.group):
+        raise PermissionDenied(_("Only members of this group can vouch for someone."))
+    if voucher.pk == join_request.applicant_id:
+        raise ApplicationError(_("You cannot vouch for yourself."))
+    updated = JoinRequest.objects.filter(
+        pk=join_request.pk, status=JoinRequest.Status.PENDING
+    ).update(status=JoinRequest.Status.ACCEPTED, vouched_by=voucher, decided_at=timezone.now())
+    if not updated:
+        raise ApplicationError(_("This request to join has already been answered."))
+    membership, _created = Membership.objects.get_or_create(
+        group=join_request.group,
+        member_id=join_request.applicant_id,
+        defaults={"vouched_by": voucher},
+    )
+    return membership
+
+
+@transaction.atomic
+def join_request_withdraw(*, join_request: JoinRequest, applicant: User) -> None:
+    if join_request.applicant_id != applicant.pk:
+        raise PermissionDenied(_("Only the person asking can withdraw a request to join."))
+    JoinRequest.objects.filter(pk=join_request.pk, status=JoinRequest.Status.PENDING).update(
+        status=JoinRequest.Status.WITHDRAWN, decided_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def group_leave(*, group: Group, member: User) -> None:
+    """Leave a group. Roles held in it end at once; records made in it stay."""
+    deleted, _rows = Membership.objects.filter(group=group, member=member).delete()
+    if not deleted:
+        raise ApplicationError(_("You are not a member of this group."))
+    RoleGrant.objects.filter(group=group, holder=member, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def role_grant_propose(
+    *,
+    group: Group,
+    proposer: User,
+    holder: User,
+    role: str,
+    reason: str,
+    expires_at: datetime | None = None,
+) -> RoleGrant:
+    """Propose that a member wears a role until a date (default 90 days, at most 365).
+
+    The grant gives no power until a second member confirms it (the two-person rule).
+    Proposing a role someone already holds renews it from the confirmation on.
+    """
+    if not permissions.can_propose_role(proposer, group):
+        raise PermissionDenied(_("Only members of this group can propose a role."))
+    if not permissions.is_member(holder, group):
+        raise ApplicationError(_("Roles can only be given to members of the group."))
+    if role not in Role.values:
+        raise ApplicationError(_("Unknown role."))
+    if not reason.strip():
+        raise ApplicationError(_("Please give a reason."))
+    now = timezone.now()
+    expires_at = expires_at or RoleGrant.default_expiry(now)
+    if expires_at <= now:
+        raise ApplicationError(_("The end date must be in the future."))
+    if expires_at > now + timedelta(days=MAX_ROLE_DAYS):
+        raise ApplicationError(_("A role can be given for at most 365 days."))
+    return RoleGrant.objects.create(
+        group=group,
+        holder=holder,
+        role=role,
+        reason=reason.strip(),
+        proposed_by=proposer,
+        granted_at=now,
+        expires_at=expires_at,
+    )
+
+
+@transaction.atomic
+def role_grant_confirm(*, grant: RoleGrant, confirmer: User) -> RoleGrant:
+    """A second member confirms a proposed grant; from then on it is in force until it expires.
+
+    The confirmation is a conditional update, so two members confirming at once confirm once.
+    """
+    if not permissions.can_confirm_role_grant(confirmer, grant):
+        raise PermissionDenied(
+            _("A member other than the proposer and the holder must confirm a role.")
+        )
+    now = timezone.now()
+    updated = RoleGrant.objects.filter(
+        pk=grant.pk, confirmed_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).update(confirmed_by=confirmer, confirmed_at=now)
+    if not updated:
+        raise ApplicationError(_("This role has already been confirmed, withdrawn or expired."))
+    grant.refresh_from_db()
+    return grant
+
+
+@transaction.atomic
+def role_grant_step_down(*, grant: RoleGrant, holder: User) -> RoleGrant:
+    """A holder may give a role back at any time; a proposer may withdraw an unconfirmed one."""
+    if holder.pk not in {grant.holder_id, grant.proposed_by_id if not grant.confirmed_at else None}:
+        raise PermissionDenied(_("Only the holder can step down from a role."))
+    RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    grant.refresh_from_db()
+    return grant
