@@ -125,7 +125,19 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-vars().update(dj_email_url.parse(os.environ.get("EMAIL_URL", "console://")))
+email_config = dj_email_url.parse(os.environ.get("EMAIL_URL", "console://"))
+EMAIL_HOST = email_config["EMAIL_HOST"]
+EMAIL_PORT = email_config["EMAIL_PORT"]
+EMAIL_HOST_USER = email_config["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = email_config["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = email_config["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = email_config["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT = email_config["EMAIL_TIMEOUT"]
+if email_config.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = email_config["EMAIL_FILE_PATH"]
+# Pages queue mail; the worker delivers it with the backend EMAIL_URL chose.
+EMAIL_DELIVERY_BACKEND = email_config["EMAIL_BACKEND"]
+EMAIL_BACKEND = "mutualaid.common.mail.QueuedEmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mutual Aid <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
