@@ -19,8 +19,7 @@ def pytest_configure(config: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
+def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
-    yield

@@ -45,4 +45,5 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["subject", "-created_at"], name="audit_subject_recent")]
 
     def __str__(self) -> str:
-        return f"{self.actor_id} {self.action} {self.subject_label} at {self.created_at:%Y-%m-%d %H:%M}"
+        when = f"{self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.actor_id} {self.action} {self.subject_label} at {when}"

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -78,7 +78,9 @@ class Group(models.Model):
                 name="group_longitude_range",
             ),
             models.CheckConstraint(condition=Q(radius_km__gt=0), name="group_radius_positive"),
-            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="group_not_own_parent"),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("pk")), name="group_not_own_parent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,7 +161,7 @@ class Role(models.TextChoices):
 
 
 class RoleGrantQuerySet(models.QuerySet["RoleGrant"]):
-    def in_force(self, at: "timezone.datetime | None" = None) -> "RoleGrantQuerySet":
+    def in_force(self, at: datetime | None = None) -> "RoleGrantQuerySet":
         """Confirmed, not revoked and not yet expired: the grants that give power now."""
         at = at or timezone.now()
         return self.filter(
@@ -224,5 +226,5 @@ class RoleGrant(models.Model):
         )
 
     @staticmethod
-    def default_expiry(start: "timezone.datetime") -> "timezone.datetime":
+    def default_expiry(start: datetime) -> datetime:
         return start + timedelta(days=DEFAULT_ROLE_DAYS)

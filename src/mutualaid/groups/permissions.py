@@ -12,7 +12,7 @@ def is_member(user: Any, group: Group) -> bool:
 
 
 def holds_role(user: Any, group: Group, role: str) -> bool:
-    """Whether `user` wears `role` in `group` right now (expired or unconfirmed grants don't count)."""
+    """Whether `user` wears `role` in `group` now; expired or unconfirmed grants don't count."""
     if not getattr(user, "is_authenticated", False):
         return False
     return (

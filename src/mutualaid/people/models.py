@@ -113,7 +113,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("weekly availability"),
         default=0,
         validators=[MaxValueValidator(ALL_WEEK)],
-        help_text="Bitmask: bit day*3+part, day 0 = Monday, part 0 morning, 1 afternoon, 2 evening.",
+        help_text="Bit day*3+part; day 0 is Monday; part 0 morning, 1 afternoon, 2 evening.",
     )
     home_area = models.CharField(
         _("home area"),
