@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('phone', mutualaid.common.fields.EncryptedTextField(blank=True, verbose_name='phone')),
                 ('address', mutualaid.common.fields.EncryptedTextField(blank=True, verbose_name='exact address')),
                 ('languages', models.JSONField(blank=True, default=list, verbose_name='languages you speak')),
-                ('availability', models.PositiveIntegerField(default=0, help_text='Bitmask: bit day*3+part, day 0 = Monday, part 0 morning, 1 afternoon, 2 evening.', validators=[django.core.validators.MaxValueValidator(2097151)], verbose_name='weekly availability')),
+                ('availability', models.PositiveIntegerField(default=0, help_text='Bit day*3+part; day 0 is Monday; part 0 morning, 1 afternoon, 2 evening.', validators=[django.core.validators.MaxValueValidator(2097151)], verbose_name='weekly availability')),
                 ('home_area', models.CharField(blank=True, help_text='A postcode area or neighbourhood name, e.g. M14 or Levenshulme.', max_length=60, verbose_name='home area')),
                 ('home_latitude', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
                 ('home_longitude', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
