@@ -1,0 +1,30 @@
+"""The JSON API, mounted at /api/: its OpenAPI document is at /api/openapi.json, docs at /api/docs.
+
+Every operation needs an API token unless it says otherwise; each app adds its own router.
+"""
+
+from ninja import NinjaAPI
+
+from mutualaid.api.auth import token_required
+from mutualaid.api.docs import LocalSwagger
+from mutualaid.api.errors import register_error_handlers
+from mutualaid.api.parser import JsonObjectParser
+from mutualaid.groups.api import router as groups_router
+from mutualaid.people.api import router as people_router
+
+api = NinjaAPI(
+    title="Mutual Aid API",
+    version="1",
+    description=(
+        "Send your personal API token as `Authorization: Bearer <token>`. Make one on your "
+        "profile page or with `mutualaid token`; you can revoke it there at any time."
+    ),
+    auth=token_required,
+    docs=LocalSwagger(),
+    parser=JsonObjectParser(),
+    urls_namespace="api",
+)
+register_error_handlers(api)
+
+api.add_router("/", people_router)
+api.add_router("/groups", groups_router)
