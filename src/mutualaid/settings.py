@@ -37,6 +37,8 @@ MUTUALAID_FIELD_KEYS = env_list("MUTUALAID_FIELD_KEYS") or read_or_create_field_
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The country a phone number written without its international prefix belongs to (ISO 3166).
+PHONE_REGION = os.environ.get("PHONE_REGION", "GB").upper()
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -51,6 +53,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
+    # For the API docs page: it serves the Swagger UI files bundled with django-ninja.
+    "ninja",
     "mutualaid.common",
     "mutualaid.people",
     "mutualaid.groups",
@@ -183,6 +187,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The project's own files live beside the settings, not inside one app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,5 +1,10 @@
 from django.urls import path
 
+from mutualaid.directory import views
+
 app_name = "directory"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("privacy/", views.privacy, name="privacy"),
+]

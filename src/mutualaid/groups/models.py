@@ -4,8 +4,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from mutualaid.people.models import SPOKEN_LANGUAGES
 
 DEFAULT_ROLE_DAYS = 90
 MAX_ROLE_DAYS = 365
@@ -53,9 +56,7 @@ class Group(models.Model):
         default=90,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
-    join_needs_vouch = models.BooleanField(
-        _("joining needs a vouch from a member"), default=False
-    )
+    join_needs_vouch = models.BooleanField(_("joining needs a vouch from a member"), default=False)
     spending_limit_minor = models.PositiveIntegerField(
         _("spending limit without a proposal (in cents)"), default=5000
     )
@@ -85,6 +86,15 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("groups:detail", kwargs={"slug": self.slug})
+
+    @property
+    def language_names(self) -> list[str]:
+        """The names of the languages the group works in, in the reader's language."""
+        names = dict(SPOKEN_LANGUAGES)
+        return [str(names.get(code, code)) for code in self.languages]
 
 
 class Membership(models.Model):
@@ -164,9 +174,7 @@ class RoleGrantQuerySet(models.QuerySet["RoleGrant"]):
     def in_force(self, at: datetime | None = None) -> "RoleGrantQuerySet":
         """Confirmed, not revoked and not yet expired: the grants that give power now."""
         at = at or timezone.now()
-        return self.filter(
-            confirmed_at__isnull=False, revoked_at__isnull=True, expires_at__gt=at
-        )
+        return self.filter(confirmed_at__isnull=False, revoked_at__isnull=True, expires_at__gt=at)
 
     def awaiting_confirmation(self) -> "RoleGrantQuerySet":
         return self.filter(

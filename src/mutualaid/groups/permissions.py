@@ -39,6 +39,10 @@ def can_vouch(user: Any, group: Group) -> bool:
     return is_member(user, group)
 
 
+def can_add_skill(user: Any, group: Group) -> bool:
+    return is_member(user, group)
+
+
 def can_propose_role(user: Any, group: Group) -> bool:
     return is_member(user, group)
 

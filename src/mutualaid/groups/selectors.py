@@ -1,9 +1,10 @@
 """Reads about groups that pages and the API share."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
 from mutualaid.groups.models import Group, JoinRequest, Membership, RoleGrant
-from mutualaid.people.models import User
+from mutualaid.people.models import Skill, User
 
 
 def group_list(*, search: str = "") -> QuerySet[Group]:
@@ -54,3 +55,33 @@ def member_groups(*, member: User) -> QuerySet[Group]:
         .annotate(member_count=Count("memberships"))
         .order_by("name")
     )
+
+
+def group_children(*, group: Group) -> QuerySet[Group]:
+    """The groups directly inside `group`, with their member counts."""
+    return (
+        Group.objects.filter(parent=group)
+        .annotate(member_count=Count("memberships"))
+        .order_by("name")
+    )
+
+
+def group_skills(*, group: Group) -> QuerySet[Skill]:
+    """The skills a member of `group` can pick from: the shared list and the group's own."""
+    return Skill.objects.filter(Q(group__isnull=True) | Q(group=group)).order_by("name", "group_id")
+
+
+def member_group_ids(*, member: User | AnonymousUser) -> set[int]:
+    """The ids of the groups someone belongs to (none for a visitor who is not logged in)."""
+    if not isinstance(member, User):
+        return set()
+    return set(Membership.objects.filter(member=member).values_list("group_id", flat=True))
+
+
+def pending_join_request(*, group: Group, applicant: User | AnonymousUser) -> JoinRequest | None:
+    """Someone's own request to join `group` that is still waiting for a vouch."""
+    if not isinstance(applicant, User):
+        return None
+    return JoinRequest.objects.filter(
+        group=group, applicant=applicant, status=JoinRequest.Status.PENDING
+    ).first()

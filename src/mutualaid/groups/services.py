@@ -1,11 +1,12 @@
 """Every write about groups, memberships and roles. Keyword-only; one transaction each."""
 
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from mutualaid.groups.models import (
     Role,
     RoleGrant,
 )
-from mutualaid.people.models import User
+from mutualaid.people.models import Skill, User
 
 EDITABLE_GROUP_FIELDS = {
     "name",
@@ -41,10 +42,41 @@ EDITABLE_GROUP_FIELDS = {
 }
 
 
+# How big each kind of group is: a group sits inside one of the same size or bigger.
+KIND_RANK: dict[str, int] = {Group.Kind.AREA: 0, Group.Kind.WARD: 1, Group.Kind.STREET: 2}
+
+
+def _check_nesting(*, kind: str, parent: Group | None) -> None:
+    if parent is None:
+        return
+    if parent.kind == Group.Kind.STREET:
+        raise ApplicationError(_("A street group cannot have groups inside it."))
+    if KIND_RANK.get(kind, 0) < KIND_RANK.get(parent.kind, 0):
+        raise ApplicationError(
+            _("A %(kind)s group cannot be inside a %(parent_kind)s group.")
+            % {"kind": Group.Kind(kind).label, "parent_kind": Group.Kind(parent.kind).label}
+        )
+
+
+# Web addresses the group pages use for themselves (/groups/new/).
+RESERVED_SLUGS = frozenset({"new"})
+
+
+COORDINATE_PLACES = Decimal("0.00001")
+
+
+def _coordinate(value: Decimal | float) -> Decimal:
+    """Degrees to the five decimal places a group's centre keeps (about a metre)."""
+    try:
+        return Decimal(str(value)).quantize(COORDINATE_PLACES, rounding=ROUND_HALF_UP)
+    except InvalidOperation as error:
+        raise ApplicationError(_("Enter the centre as a latitude and a longitude.")) from error
+
+
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:50] or "group"
     slug, n = base, 2
-    while Group.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Group.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -69,16 +101,19 @@ def group_create(
         raise TypeError(f"Unknown group fields: {sorted(unknown)}")
     if parent is not None and not permissions.is_member(creator, parent):
         raise PermissionDenied(_("Only members of a group can start a group inside it."))
+    if kind not in Group.Kind.values:
+        raise ApplicationError(_("Unknown kind of group."))
+    _check_nesting(kind=kind, parent=parent)
     slug = slugify(slug) if slug else _unique_slug(name)
-    if Group.objects.filter(slug=slug).exists():
+    if slug in RESERVED_SLUGS or Group.objects.filter(slug=slug).exists():
         raise ApplicationError(_("That web address is taken; please choose another."))
     group = Group(
         name=name,
         slug=slug,
         kind=kind,
         parent=parent,
-        centre_latitude=centre_latitude,
-        centre_longitude=centre_longitude,
+        centre_latitude=_coordinate(centre_latitude),
+        centre_longitude=_coordinate(centre_longitude),
         radius_km=radius_km,
         created_by=creator,
         **details,
@@ -108,11 +143,20 @@ def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
     unknown = set(changes) - EDITABLE_GROUP_FIELDS
     if unknown:
         raise TypeError(f"Unknown group fields: {sorted(unknown)}")
-    parent = changes.get("parent")
-    while parent is not None:
-        if parent.pk == group.pk:
+    new_parent = changes.get("parent", group.parent)
+    moved_into = new_parent if new_parent and new_parent.pk != group.parent_id else None
+    if moved_into is not None and not permissions.is_member(actor, moved_into):
+        raise PermissionDenied(_("Only members of a group can place a group inside it."))
+    ancestor = new_parent
+    while ancestor is not None:
+        if ancestor.pk == group.pk:
             raise ApplicationError(_("A group cannot be inside itself."))
-        parent = parent.parent
+        ancestor = ancestor.parent
+    if "parent" in changes:
+        _check_nesting(kind=group.kind, parent=new_parent)
+    for field in ("centre_latitude", "centre_longitude"):
+        if field in changes:
+            changes[field] = _coordinate(changes[field])
     for field, value in changes.items():
         setattr(group, field, value)
     group.full_clean()
@@ -135,7 +179,16 @@ def group_join(*, group: Group, member: User, message: str = "") -> Membership |
         ).first()
         if pending:
             return pending
-        return JoinRequest.objects.create(group=group, applicant=member, message=message)
+        try:
+            with transaction.atomic():
+                return JoinRequest.objects.create(
+                    group=group, applicant=member, message=message.strip()[:1000]
+                )
+        except IntegrityError:
+            # The same person asked twice at once: one pending request is what they wanted.
+            return JoinRequest.objects.get(
+                group=group, applicant=member, status=JoinRequest.Status.PENDING
+            )
     try:
         with transaction.atomic():
             return Membership.objects.create(group=group, member=member)
@@ -249,8 +302,29 @@ def role_grant_step_down(*, grant: RoleGrant, holder: User) -> RoleGrant:
     """A holder may give a role back at any time; a proposer may withdraw an unconfirmed one."""
     if holder.pk not in {grant.holder_id, grant.proposed_by_id if not grant.confirmed_at else None}:
         raise PermissionDenied(_("Only the holder can step down from a role."))
-    RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     grant.refresh_from_db()
     return grant
+
+
+@transaction.atomic
+def group_skill_add(*, group: Group, member: User, name: str) -> Skill:
+    """Any member may add a skill to the list their group offers; names are unique per group,
+    ignoring case, and a skill already on the shared list is not added again."""
+    if not permissions.can_add_skill(member, group):
+        raise PermissionDenied(_("Only members of this group can add skills to its list."))
+    name = " ".join(name.split())
+    if not name:
+        raise ApplicationError(_("Please name the skill."))
+    max_length = Skill._meta.get_field("name").max_length or 60
+    if len(name) > max_length:
+        raise ApplicationError(
+            _("A skill name can be at most %(count)d characters.") % {"count": max_length}
+        )
+    if Skill.objects.filter(Q(group=group) | Q(group__isnull=True), name__iexact=name).exists():
+        raise ApplicationError(_("That skill is already on the list."))
+    try:
+        with transaction.atomic():
+            return Skill.objects.create(group=group, name=name)
+    except IntegrityError as error:
+        raise ApplicationError(_("That skill is already on the list.")) from error
