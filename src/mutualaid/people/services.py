@@ -2,13 +2,44 @@
 
 import hashlib
 import secrets
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from mutualaid.people.models import ApiToken, User
+from mutualaid.common.audit import record_personal_data_access
+from mutualaid.common.errors import ApplicationError
+from mutualaid.common.geo import round_to_rough
+from mutualaid.common.models import AuditEvent
+from mutualaid.groups.models import JoinRequest, Membership, RoleGrant
+from mutualaid.groups.services import group_leave
+from mutualaid.people import selectors
+from mutualaid.people.models import (
+    ALL_WEEK,
+    DAY_PARTS,
+    SPOKEN_LANGUAGES,
+    WEEKDAYS,
+    ApiToken,
+    Skill,
+    User,
+    availability_bit,
+)
+from mutualaid.people.validators import validate_phone, validate_plain_text
 
-TOKEN_PREFIX = "ma_"  # noqa: S105 (a marker, not a secret)
+TOKEN_PREFIX = "ma_"  # noqa: S105 (a marker that a string is a token, not a secret)
+DISPLAY_NAME_MAX = 60
+HOME_AREA_MAX = 60
+ADDRESS_MAX = 300
+PHONE_MAX = 32
+TRAVEL_KM_MAX = 200
 
 
 def _digest(raw_token: str) -> str:
@@ -48,3 +79,319 @@ def api_token_authenticate(*, raw_token: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def _clean_text(value: str, *, max_length: int, missing: str = "", too_long: str) -> str:
+    """Strip, then check presence (when `missing` is given), length and plain text."""
+    value = (value or "").strip()
+    if missing and not value:
+        raise ApplicationError(missing)
+    if len(value) > max_length:
+        raise ApplicationError(too_long % {"max": max_length})
+    try:
+        validate_plain_text(value)
+    except ValidationError as error:
+        raise ApplicationError(str(error.messages[0])) from error
+    return value
+
+
+def clean_display_name(value: str) -> str:
+    return _clean_text(
+        value,
+        max_length=DISPLAY_NAME_MAX,
+        missing=_("Please choose a display name. A pseudonym is fine."),
+        too_long=_("Your display name can be at most %(max)d characters long."),
+    )
+
+
+@transaction.atomic
+def member_signup_complete(*, member: User, display_name: str) -> User:
+    """Finish a signup: the member's display name, and their agreement to the privacy notice
+    in force today (its version and the moment they agreed)."""
+    member.display_name = clean_display_name(display_name)
+    member.consent_version = settings.PRIVACY_NOTICE_VERSION
+    member.consent_at = timezone.now()
+    member.save(update_fields=["display_name", "consent_version", "consent_at"])
+    return member
+
+
+def availability_from_slots(slots: Iterable[tuple[int, int]]) -> int:
+    """The bitmask for a set of (weekday, part of day) pairs."""
+    mask = 0
+    for day, part in slots:
+        if not (0 <= day < len(WEEKDAYS) and 0 <= part < len(DAY_PARTS)):
+            raise ApplicationError(_("Unknown time of the week."))
+        mask |= availability_bit(day, part)
+    return mask
+
+
+def availability_slots(mask: int) -> list[tuple[int, int]]:
+    """The (weekday, part of day) pairs set in a bitmask, Monday morning first."""
+    return [
+        (day, part)
+        for day in range(len(WEEKDAYS))
+        for part in range(len(DAY_PARTS))
+        if mask & availability_bit(day, part)
+    ]
+
+
+def _rough_point(
+    latitude: Decimal | float | None, longitude: Decimal | float | None
+) -> tuple[Decimal | None, Decimal | None]:
+    if latitude is None and longitude is None:
+        return None, None
+    if latitude is None or longitude is None:
+        raise ApplicationError(_("Please give both latitude and longitude, or neither."))
+    rough_lat, rough_lon = round_to_rough(latitude), round_to_rough(longitude)
+    if not (-90 <= rough_lat <= 90 and -180 <= rough_lon <= 180):
+        raise ApplicationError(_("That location is not on Earth."))
+    return rough_lat, rough_lon
+
+
+@transaction.atomic
+def member_profile_update(
+    *,
+    member: User,
+    display_name: str,
+    languages: Iterable[str] = (),
+    skills: Iterable[Skill] = (),
+    availability: int = 0,
+    home_area: str = "",
+    home_latitude: Decimal | float | None = None,
+    home_longitude: Decimal | float | None = None,
+    travel_km: int = 3,
+    phone: str = "",
+    address: str = "",
+    notify_by_email: bool = True,
+    notify_digest: bool = False,
+) -> User:
+    """Change what a member tells the groups about themselves.
+
+    Only a rough location is kept: latitude and longitude are rounded to two decimals (about
+    1 km) before they are stored. Skills must be shared ones or those of the member's groups.
+    """
+    member.display_name = clean_display_name(display_name)
+    known_languages = {code for code, _label in SPOKEN_LANGUAGES}
+    chosen_languages = list(dict.fromkeys(languages))
+    if set(chosen_languages) - known_languages:
+        raise ApplicationError(_("Unknown language."))
+    member.languages = [code for code, _label in SPOKEN_LANGUAGES if code in chosen_languages]
+    if not 0 <= availability <= ALL_WEEK:
+        raise ApplicationError(_("Unknown time of the week."))
+    member.availability = availability
+    member.home_area = _clean_text(
+        home_area,
+        max_length=HOME_AREA_MAX,
+        too_long=_("The home area can be at most %(max)d characters long."),
+    )
+    member.home_latitude, member.home_longitude = _rough_point(home_latitude, home_longitude)
+    if not 0 <= travel_km <= TRAVEL_KM_MAX:
+        raise ApplicationError(
+            _("How far you travel must be between 0 and %(max)d km.") % {"max": TRAVEL_KM_MAX}
+        )
+    member.travel_km = travel_km
+    phone = _clean_text(
+        phone,
+        max_length=PHONE_MAX,
+        too_long=_("The phone number can be at most %(max)d characters long."),
+    )
+    if phone:
+        try:
+            validate_phone(phone)
+        except ValidationError as error:
+            raise ApplicationError(str(error.messages[0])) from error
+    member.phone = phone
+    member.address = _clean_text(
+        address,
+        max_length=ADDRESS_MAX,
+        too_long=_("The address can be at most %(max)d characters long."),
+    )
+    member.notify_by_email = notify_by_email
+    member.notify_digest = notify_digest
+
+    chosen_skills = list(skills)
+    allowed = set(
+        selectors.skill_choices(member=member)
+        .filter(pk__in=[skill.pk for skill in chosen_skills])
+        .values_list("pk", flat=True)
+    )
+    if any(skill.pk not in allowed for skill in chosen_skills):
+        raise ApplicationError(_("That skill is not offered in your groups."))
+    member.save()
+    member.skills.set(chosen_skills)
+    return member
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def member_data_export(*, member: User) -> dict[str, Any]:
+    """Everything the platform holds about a member, in plain JSON types.
+
+    API tokens appear as metadata only: their digests are never exported.
+    """
+    memberships = Membership.objects.filter(member=member).select_related("group", "vouched_by")
+    grants = RoleGrant.objects.filter(holder=member).select_related(
+        "group", "proposed_by", "confirmed_by"
+    )
+    join_requests = JoinRequest.objects.filter(applicant=member).select_related(
+        "group", "vouched_by"
+    )
+    audit_events = AuditEvent.objects.filter(subject=member).select_related("actor")
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "profile": {
+            "id": member.pk,
+            "email": member.email,
+            "display_name": member.display_name,
+            "phone": member.phone,
+            "address": member.address,
+            "home_area": member.home_area,
+            "home_latitude": _decimal(member.home_latitude),
+            "home_longitude": _decimal(member.home_longitude),
+            "travel_km": member.travel_km,
+            "notify_by_email": member.notify_by_email,
+            "notify_digest": member.notify_digest,
+            "date_joined": _when(member.date_joined),
+            "last_login": _when(member.last_login),
+            "has_password": member.has_usable_password(),
+        },
+        "languages": list(member.languages),
+        "skills": [skill.name for skill in member.skills.order_by("name")],
+        "availability": [
+            {"day": str(WEEKDAYS[day]), "part": str(DAY_PARTS[part])}
+            for day, part in availability_slots(member.availability)
+        ],
+        "login_addresses": [
+            {"email": address.email, "verified": address.verified, "primary": address.primary}
+            for address in EmailAddress.objects.filter(user=member).order_by("pk")
+        ],
+        "two_factor": sorted(
+            Authenticator.objects.filter(user=member).values_list("type", flat=True)
+        ),
+        "consent": {
+            "privacy_notice_version": member.consent_version,
+            "agreed_at": _when(member.consent_at),
+        },
+        "memberships": [
+            {
+                "group": membership.group.name,
+                "group_slug": membership.group.slug,
+                "joined_at": _when(membership.joined_at),
+                "vouched_by": membership.vouched_by.public_name if membership.vouched_by else None,
+            }
+            for membership in memberships
+        ],
+        "role_grants": [
+            {
+                "group": grant.group.name,
+                "role": grant.role,
+                "reason": grant.reason,
+                "proposed_by": grant.proposed_by.public_name if grant.proposed_by else None,
+                "confirmed_by": grant.confirmed_by.public_name if grant.confirmed_by else None,
+                "granted_at": _when(grant.granted_at),
+                "confirmed_at": _when(grant.confirmed_at),
+                "expires_at": _when(grant.expires_at),
+                "revoked_at": _when(grant.revoked_at),
+            }
+            for grant in grants
+        ],
+        "join_requests": [
+            {
+                "group": join_request.group.name,
+                "message": join_request.message,
+                "status": join_request.status,
+                "created_at": _when(join_request.created_at),
+                "decided_at": _when(join_request.decided_at),
+                "vouched_by": (
+                    join_request.vouched_by.public_name if join_request.vouched_by else None
+                ),
+            }
+            for join_request in join_requests
+        ],
+        "api_tokens": [
+            {
+                "name": token.name,
+                "prefix": token.prefix,
+                "created_at": _when(token.created_at),
+                "last_used_at": _when(token.last_used_at),
+                "revoked_at": _when(token.revoked_at),
+            }
+            for token in ApiToken.objects.filter(user=member)
+        ],
+        "audit_events": [
+            {
+                "at": _when(event.created_at),
+                "by": event.actor.public_name if event.actor else None,
+                "by_you": event.actor_id == member.pk,
+                "action": event.action,
+                "fields": event.fields,
+                "reason": event.reason,
+                "channel": event.channel,
+                "where": event.where,
+            }
+            for event in audit_events
+        ],
+    }
+
+
+def _erased_email() -> str:
+    return f"erased-{secrets.token_hex(12)}@erased.invalid"
+
+
+@transaction.atomic
+def member_erase(*, member: User, request: HttpRequest | None = None) -> None:
+    """Erase a member's personal data on their request, and end everything they take part in.
+
+    The account row stays so shared records (roles they proposed, audit rows) keep their
+    attribution, which from now on reads "former member".
+    """
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.erased_at is not None:
+        raise ApplicationError(_("This account has already been deleted."))
+    now = timezone.now()
+    for membership in Membership.objects.filter(member=member).select_related("group"):
+        group_leave(group=membership.group, member=member)
+    RoleGrant.objects.filter(holder=member, revoked_at__isnull=True).update(revoked_at=now)
+    JoinRequest.objects.filter(applicant=member, status=JoinRequest.Status.PENDING).update(
+        status=JoinRequest.Status.WITHDRAWN, decided_at=now
+    )
+    JoinRequest.objects.filter(applicant=member).update(message="")
+    ApiToken.objects.filter(user=member, revoked_at__isnull=True).update(revoked_at=now)
+    EmailAddress.objects.filter(user=member).delete()
+    Authenticator.objects.filter(user=member).delete()
+
+    member.email = _erased_email()
+    member.display_name = ""
+    member.phone = ""
+    member.address = ""
+    member.languages = []
+    member.availability = 0
+    member.home_area = ""
+    member.home_latitude = None
+    member.home_longitude = None
+    member.notify_by_email = False
+    member.notify_digest = False
+    member.is_active = False
+    member.is_staff = False
+    member.is_superuser = False
+    member.erased_at = now
+    # A new unusable password also changes the session hash, so every other session of this
+    # account stops being logged in.
+    member.set_unusable_password()
+    member.save()
+    member.skills.clear()
+    record_personal_data_access(
+        actor=member,
+        subject=member,
+        subject_label=f"member #{member.pk}",
+        fields=["email", "display_name", "phone", "address", "home location", "profile"],
+        reason="erasure on request",
+        request=request,
+        action=AuditEvent.Action.ERASE,
+    )

@@ -1,0 +1,148 @@
+"""A member's own pages: dashboard, profile, API tokens, data download and account deletion."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mutualaid.common.audit import record_personal_data_access
+from mutualaid.common.errors import ApplicationError
+from mutualaid.common.models import AuditEvent
+from mutualaid.groups.selectors import member_groups
+from mutualaid.people import permissions, selectors, services
+from mutualaid.people.forms import ApiTokenForm, DeleteAccountForm, ProfileForm
+from mutualaid.people.models import DAY_PARTS, ApiToken, User
+
+
+def _member(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    return render(
+        request,
+        "people/dashboard.html",
+        {
+            "groups": member_groups(member=member),
+            "roles": selectors.member_roles_in_force(member=member),
+            "join_requests": selectors.member_pending_join_requests(member=member),
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    if request.method == "POST":
+        form = ProfileForm(request.POST, member=member)
+        if form.is_valid():
+            try:
+                services.member_profile_update(member=member, **form.service_arguments())
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Your profile is saved."))
+                return redirect("people:profile")
+        # A failed save may have changed the in-memory member: show what is stored.
+        member.refresh_from_db()
+    else:
+        form = ProfileForm(initial=ProfileForm.initial_for(member), member=member)
+    shown = ["email"] + [field for field in ("phone", "address") if getattr(member, field)]
+    record_personal_data_access(
+        actor=member, subject=member, fields=shown, reason="own profile", request=request
+    )
+    return render(
+        request,
+        "people/profile.html",
+        {
+            "form": form,
+            "member": member,
+            "availability_rows": form.availability_rows(),
+            "day_parts": DAY_PARTS,
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    context: dict[str, Any] = {}
+    if request.method == "POST":
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            token, raw = services.api_token_create(user=member, name=form.cleaned_data["name"])
+            context.update(new_token=token, raw_token=raw)
+            form = ApiTokenForm()
+    else:
+        form = ApiTokenForm()
+    context.update(form=form, tokens=selectors.member_api_tokens(member=member))
+    return render(request, "people/tokens.html", context)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    member = _member(request)
+    token = get_object_or_404(ApiToken, pk=pk)
+    if not permissions.can_manage_token(member, token):
+        raise Http404
+    services.api_token_revoke(user=member, token=token)
+    messages.success(
+        request, _("The token “%(name)s” is revoked and no longer works.") % {"name": token.name}
+    )
+    return redirect("people:tokens")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def export(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    data = services.member_data_export(member=member)
+    record_personal_data_access(
+        actor=member,
+        subject=member,
+        fields=["email", "phone", "address", "profile", "memberships", "audit log"],
+        reason="own data download",
+        request=request,
+        action=AuditEvent.Action.EXPORT,
+    )
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    filename = f"mutualaid-my-data-{timezone.localdate().isoformat()}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    if request.method == "POST":
+        form = DeleteAccountForm(request.POST, member=member)
+        if form.is_valid():
+            services.member_erase(member=member, request=request)
+            logout(request)
+            messages.success(
+                request,
+                _("Your account is deleted and your personal data erased. Take care."),
+            )
+            return redirect("directory:home")
+    else:
+        form = DeleteAccountForm(member=member)
+    return render(request, "people/delete.html", {"form": form})
