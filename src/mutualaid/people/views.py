@@ -76,6 +76,9 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
 
 
+NEW_TOKEN_SESSION_KEY = "people:new_api_token"
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -86,10 +89,15 @@ def tokens(request: HttpRequest) -> HttpResponse:
         form = ApiTokenForm(request.POST)
         if form.is_valid():
             token, raw = services.api_token_create(user=member, name=form.cleaned_data["name"])
-            context.update(new_token=token, raw_token=raw)
-            form = ApiTokenForm()
+            # Shown on the next page once, so reloading it cannot make a second token.
+            request.session[NEW_TOKEN_SESSION_KEY] = [token.pk, raw]
+            return redirect("people:tokens")
     else:
         form = ApiTokenForm()
+        new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+        if new_token:
+            token_pk, raw = new_token
+            context.update(new_token=ApiToken.objects.get(pk=token_pk, user=member), raw_token=raw)
     context.update(form=form, tokens=selectors.member_api_tokens(member=member))
     return render(request, "people/tokens.html", context)
 
