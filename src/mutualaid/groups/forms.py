@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from mutualaid.groups.models import DEFAULT_ROLE_DAYS, MAX_ROLE_DAYS, Group, Membership, Role
 from mutualaid.groups.money import minor_unit_digits
@@ -176,7 +177,11 @@ class GroupForm(forms.ModelForm):
             if minor != minor.to_integral_value():
                 self.add_error(
                     "spending_limit",
-                    _("This currency has no smaller unit than %(places)d decimal places.")
+                    ngettext(
+                        "This currency has no smaller unit than %(places)d decimal place.",
+                        "This currency has no smaller unit than %(places)d decimal places.",
+                        digits,
+                    )
                     % {"places": digits},
                 )
             else:

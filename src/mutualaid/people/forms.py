@@ -54,7 +54,8 @@ class SignupDetailsForm(forms.Form):
 class SkillChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         if obj.group_id is None:
-            return str(obj.name)
+            # The shared skills are seeded in English and translated when shown.
+            return gettext(obj.name)
         return gettext("%(skill)s (%(group)s)") % {"skill": obj.name, "group": obj.group.name}
 
 
@@ -62,6 +63,8 @@ def _availability_choices() -> list[tuple[int, str]]:
     return [
         (
             availability_bit(day, part),
+            # Translators: a time of the week, e.g. "Saturday morning"; part is morning,
+            # afternoon or evening.
             gettext("%(day)s %(part)s") % {"day": day_label, "part": part_label},
         )
         for day, day_label in enumerate(WEEKDAYS)

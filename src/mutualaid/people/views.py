@@ -76,7 +76,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
 
 
-NEW_TOKEN_SESSION_KEY = "people:new_api_token"
+NEW_TOKEN_SESSION_KEY = "people:new_api_token"  # noqa: S105 (a session key name)
 
 
 @never_cache

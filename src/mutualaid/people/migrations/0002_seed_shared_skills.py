@@ -1,21 +1,23 @@
 """Seed the skills every group offers (skills with no group). Data only; reversible."""
 
 from django.db import migrations
+from django.utils.translation import gettext_noop
 
+# Stored in English; pages show the shared skills in the reader's language.
 SHARED_SKILLS = [
-    "Shopping",
-    "Driving",
-    "Cooking",
-    "Dog walking",
-    "Befriending and phone chats",
-    "Translation",
-    "DIY repairs",
-    "Gardening",
-    "Childcare",
-    "First aid",
-    "IT help",
-    "Paperwork help",
-    "Heavy lifting",
+    gettext_noop("Shopping"),
+    gettext_noop("Driving"),
+    gettext_noop("Cooking"),
+    gettext_noop("Dog walking"),
+    gettext_noop("Befriending and phone chats"),
+    gettext_noop("Translation"),
+    gettext_noop("DIY repairs"),
+    gettext_noop("Gardening"),
+    gettext_noop("Childcare"),
+    gettext_noop("First aid"),
+    gettext_noop("IT help"),
+    gettext_noop("Paperwork help"),
+    gettext_noop("Heavy lifting"),
 ]
 
 
