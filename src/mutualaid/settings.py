@@ -169,6 +169,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 # A password is optional: a member can sign up and always log in with a code sent by email.
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1"]
 ACCOUNT_SIGNUP_FORM_CLASS = "mutualaid.people.forms.SignupDetailsForm"
+ACCOUNT_FORMS = {"signup": "mutualaid.people.signup.SignupForm"}
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True

@@ -45,6 +45,8 @@ def test_signup_page_asks_for_display_name_and_links_the_privacy_notice(client: 
     assert 'name="display_name"' in html
     assert 'name="privacy_consent"' in html
     assert f'href="{reverse("directory:privacy")}"' in html
+    assert response.context["form"].fields["password1"].label == "Password (optional)"
+    assert response.context["form"].fields["password1"].required is False
     assert '<link rel="stylesheet" href="/static/mutualaid/site.css">' in html
 
 
