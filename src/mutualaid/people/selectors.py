@@ -2,6 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
+from mutualaid.common.models import AuditEvent
 from mutualaid.groups.models import JoinRequest, Membership, RoleGrant
 from mutualaid.people.models import ApiToken, Skill, User
 
@@ -35,4 +36,13 @@ def member_pending_join_requests(*, member: User) -> QuerySet[JoinRequest]:
         JoinRequest.objects.filter(applicant=member, status=JoinRequest.Status.PENDING)
         .select_related("group")
         .order_by("created_at", "pk")
+    )
+
+
+def member_data_access_log(*, member: User) -> QuerySet[AuditEvent]:
+    """Every recorded sight or handling of a member's personal data, newest first."""
+    return (
+        AuditEvent.objects.filter(subject=member)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
     )

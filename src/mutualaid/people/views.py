@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -114,6 +115,22 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         request, _("The token “%(name)s” is revoked and no longer works.") % {"name": token.name}
     )
     return redirect("people:tokens")
+
+
+DATA_ACCESS_PER_PAGE = 50
+
+
+@never_cache
+@login_required
+def data_access_log(request: HttpRequest) -> HttpResponse:
+    """Who saw or handled the member's personal data, when, where and why."""
+    member = _member(request)
+    page = Paginator(selectors.member_data_access_log(member=member), DATA_ACCESS_PER_PAGE)
+    return render(
+        request,
+        "people/data_access_log.html",
+        {"member": member, "page": page.get_page(request.GET.get("page"))},
+    )
 
 
 @never_cache
