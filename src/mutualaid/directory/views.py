@@ -16,7 +16,8 @@ MAX_QUERY_LENGTH = 100
 
 def home(request: HttpRequest) -> HttpResponse:
     """The directory of groups, searched by name or place; htmx swaps in just the results."""
-    q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    # No stored text holds a NUL character, and PostgreSQL refuses one even in a search.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
     page = Paginator(selectors.group_list(search=q), GROUPS_PER_PAGE).get_page(
         request.GET.get("page")
     )

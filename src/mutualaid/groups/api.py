@@ -9,10 +9,13 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 
 from mutualaid.api.auth import TOKEN_OPTIONAL_OPENAPI, token_optional
+from mutualaid.api.errors import ErrorOut, ValidationErrorOut
+from mutualaid.api.pagination import LimitOffset
+from mutualaid.api.text import NO_NUL_CHARACTER
 from mutualaid.groups import permissions, selectors, services
 from mutualaid.groups.models import Group, JoinRequest, Membership, RoleGrant
 
@@ -65,7 +68,9 @@ class GroupDetail(GroupSummary):
 
 
 class JoinIn(Schema):
-    message: str = Field("", max_length=1000, description="A few words to the group.")
+    message: str = Field(
+        "", max_length=1000, pattern=NO_NUL_CHARACTER, description="A few words to the group."
+    )
 
 
 class JoinOut(Schema):
@@ -100,29 +105,32 @@ class RoleGrantOut(Schema):
         return grant.holder.public_name
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
 @router.get(
     "",
-    response=list[GroupSummary],
+    response={200: list[GroupSummary], 401: ErrorOut, 422: ValidationErrorOut},
     auth=token_optional,
     openapi_extra=TOKEN_OPTIONAL_OPENAPI,
     summary="List groups",
 )
-@paginate(LimitOffsetPagination, max_limit=PAGE_LIMIT)
+@paginate(LimitOffset, max_limit=PAGE_LIMIT)
 def list_groups(
     request: HttpRequest,
-    q: str = Query("", max_length=100, description="Search names, places and descriptions."),
+    q: str = Query(
+        "",
+        max_length=100,
+        pattern=NO_NUL_CHARACTER,
+        description="Search names, places and descriptions.",
+    ),
 ) -> QuerySet[Group]:
     """The public directory of groups, by name."""
     return selectors.group_list(search=q)
 
 
+# A slug is letters, digits, hyphens and underscores ({slug:slug}); any other address under
+# /api/groups/ is a 404 before it reaches the database.
 @router.get(
-    "/{slug}",
-    response={200: GroupDetail, 404: ErrorOut},
+    "/{slug:slug}",
+    response={200: GroupDetail, 401: ErrorOut, 404: ErrorOut},
     auth=token_optional,
     openapi_extra=TOKEN_OPTIONAL_OPENAPI,
     summary="Show a group",
@@ -133,8 +141,17 @@ def get_group(request: HttpRequest, slug: str) -> Group:
 
 
 @router.post(
-    "/{slug}/join",
-    response={200: JoinOut, 201: JoinOut, 202: JoinOut, 404: ErrorOut},
+    "/{slug:slug}/join",
+    response={
+        200: JoinOut,
+        201: JoinOut,
+        202: JoinOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        404: ErrorOut,
+        413: ErrorOut,
+        422: ValidationErrorOut,
+    },
     summary="Join a group",
 )
 def join_group(request: HttpRequest, slug: str, payload: JoinIn | None = None) -> Status[dict]:
@@ -158,19 +175,25 @@ def _group_for_members(request: HttpRequest, slug: str) -> Group:
 
 
 @router.get(
-    "/{slug}/members",
-    response={200: list[MemberOut], 403: ErrorOut, 404: ErrorOut},
+    "/{slug:slug}/members",
+    response={
+        200: list[MemberOut],
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        422: ValidationErrorOut,
+    },
     summary="List a group's members",
 )
-@paginate(LimitOffsetPagination, max_limit=PAGE_LIMIT)
+@paginate(LimitOffset, max_limit=PAGE_LIMIT)
 def list_members(request: HttpRequest, slug: str) -> QuerySet[Membership]:
     """Who is in the group, oldest member first. Members only."""
     return selectors.group_members(group=_group_for_members(request, slug))
 
 
 @router.get(
-    "/{slug}/roles",
-    response={200: list[RoleGrantOut], 403: ErrorOut, 404: ErrorOut},
+    "/{slug:slug}/roles",
+    response={200: list[RoleGrantOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="List the roles in force",
 )
 def list_roles(request: HttpRequest, slug: str) -> QuerySet[RoleGrant]:

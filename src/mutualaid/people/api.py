@@ -7,6 +7,7 @@ it is not an access to personal data that needs an audit row.
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from mutualaid.api.errors import ErrorOut
 from mutualaid.groups.models import Membership
 from mutualaid.people.models import User
 
@@ -23,7 +24,7 @@ class MeOut(Schema):
     groups: list[str] = Field(description="The slugs of the groups you belong to.")
 
 
-@router.get("/me", response=MeOut, summary="Show your profile")
+@router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="Show your profile")
 def get_me(request: HttpRequest) -> dict:
     """The member the token belongs to: the profile other members see, and their groups."""
     member: User = request.auth  # type: ignore[attr-defined]

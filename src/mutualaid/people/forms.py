@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import escape
@@ -52,6 +53,22 @@ class SignupDetailsForm(forms.Form):
 
 
 class SkillChoiceField(forms.ModelMultipleChoiceField):
+    def clean(self, value: Any) -> Any:
+        # Django looks the chosen ids up with one IN query, which fails on an id past the
+        # database's integer range instead of finding nothing: such an id is no choice.
+        for pk in value or ():
+            try:
+                out_of_range = abs(int(pk)) > models.BigIntegerField.MAX_BIGINT
+            except (TypeError, ValueError):
+                continue
+            if out_of_range:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super().clean(value)
+
     def label_from_instance(self, obj: Any) -> str:
         if obj.group_id is None:
             # The shared skills are seeded in English and translated when shown.
