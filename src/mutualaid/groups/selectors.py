@@ -1,15 +1,29 @@
 """Reads about groups that pages and the API share."""
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from mutualaid.groups.models import Group, JoinRequest, Membership, RoleGrant
 from mutualaid.people.models import Skill, User
 
 
+def _with_member_count(groups: QuerySet[Group]) -> QuerySet[Group]:
+    """Annotate `member_count` with a subquery per group shown: a join with every membership
+    and a GROUP BY would cost as much as all memberships of all groups on every page."""
+    count = (
+        Membership.objects.filter(group=OuterRef("pk"))
+        .order_by()
+        .values("group")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return groups.annotate(member_count=Coalesce(Subquery(count, output_field=IntegerField()), 0))
+
+
 def group_list(*, search: str = "") -> QuerySet[Group]:
     """Groups for the public directory, matched by name, place or description."""
-    groups = Group.objects.select_related("parent").annotate(member_count=Count("memberships"))
+    groups = _with_member_count(Group.objects.select_related("parent"))
     search = search.strip()
     if search:
         groups = groups.filter(
@@ -22,7 +36,14 @@ def group_list(*, search: str = "") -> QuerySet[Group]:
 
 
 def group_members(*, group: Group) -> QuerySet[Membership]:
-    return Membership.objects.filter(group=group).select_related("member").order_by("joined_at")
+    """A group's memberships with the members' public names; the encrypted personal fields
+    are not loaded, since no list of members may show them."""
+    return (
+        Membership.objects.filter(group=group)
+        .select_related("member")
+        .defer("member__email", "member__phone", "member__address")
+        .order_by("joined_at", "pk")
+    )
 
 
 def group_roles_in_force(*, group: Group) -> QuerySet[RoleGrant]:
@@ -49,21 +70,15 @@ def group_pending_join_requests(*, group: Group) -> QuerySet[JoinRequest]:
 
 
 def member_groups(*, member: User) -> QuerySet[Group]:
-    return (
-        Group.objects.filter(pk__in=Membership.objects.filter(member=member).values("group"))
-        .select_related("parent")
-        .annotate(member_count=Count("memberships"))
-        .order_by("name")
-    )
+    groups = Group.objects.filter(
+        pk__in=Membership.objects.filter(member=member).values("group")
+    ).select_related("parent")
+    return _with_member_count(groups).order_by("name")
 
 
 def group_children(*, group: Group) -> QuerySet[Group]:
     """The groups directly inside `group`, with their member counts."""
-    return (
-        Group.objects.filter(parent=group)
-        .annotate(member_count=Count("memberships"))
-        .order_by("name")
-    )
+    return _with_member_count(Group.objects.filter(parent=group)).order_by("name")
 
 
 def group_skills(*, group: Group) -> QuerySet[Skill]:

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from mutualaid.common.errors import ApplicationError
 from mutualaid.groups import permissions, selectors, services
@@ -45,11 +45,7 @@ def _add_validation_error(form: Any, error: ValidationError) -> None:
 
 
 def _render_detail(
-    request: HttpRequest,
-    group: Group,
-    *,
-    join_form: JoinForm | None = None,
-    propose_form: RoleProposeForm | None = None,
+    request: HttpRequest, group: Group, *, join_form: JoinForm | None = None
 ) -> HttpResponse:
     user = request.user
     is_member = permissions.is_member(user, group)
@@ -60,16 +56,15 @@ def _render_detail(
         "can_edit": False,
     }
     if is_member:
-        memberships = list(selectors.group_members(group=group))
-        members = [m.member for m in memberships]
+        # The page's cost must not grow with the group: the first members only, and the
+        # count the group was loaded with.
         context.update(
             can_edit=permissions.can_edit_group(user, group),
-            memberships=memberships[:MEMBERS_ON_GROUP_PAGE],
-            more_members=len(memberships) > MEMBERS_ON_GROUP_PAGE,
+            memberships=list(selectors.group_members(group=group)[:MEMBERS_ON_GROUP_PAGE]),
+            more_members=group.member_count > MEMBERS_ON_GROUP_PAGE,  # type: ignore[attr-defined]
             roles=list(selectors.group_roles_in_force(group=group)),
             awaiting=list(selectors.group_roles_awaiting_confirmation(group=group)),
             join_requests=list(selectors.group_pending_join_requests(group=group)),
-            propose_form=propose_form or RoleProposeForm(members=members),
         )
     else:
         context.update(
@@ -238,12 +233,16 @@ def join_request_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespo
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def role_grant_propose(request: HttpRequest, slug: str) -> HttpResponse:
+    """A page of its own, since choosing the holder lists every member of the group."""
     group = _group_or_404(slug)
     if not permissions.can_propose_role(request.user, group):
         raise PermissionDenied(_("Only members of this group can propose a role."))
     members = [m.member for m in selectors.group_members(group=group)]
+    if request.method == "GET":
+        form = RoleProposeForm(members=members, initial={"holder": request.GET.get("holder")})
+        return render(request, "groups/role_propose.html", {"group": group, "propose_form": form})
     form = RoleProposeForm(request.POST, members=members)
     if form.is_valid():
         try:
@@ -267,7 +266,7 @@ def role_grant_propose(request: HttpRequest, slug: str) -> HttpResponse:
                 % {"name": grant.holder.public_name, "role": grant.get_role_display()},
             )
             return redirect(group)
-    return _render_detail(request, group, propose_form=form)
+    return render(request, "groups/role_propose.html", {"group": group, "propose_form": form})
 
 
 @login_required

@@ -414,6 +414,30 @@ def test_a_role_cannot_be_proposed_for_a_non_member(client):
     assert RoleGrant.objects.filter(holder=outsider).count() == 0
 
 
+def test_the_proposal_page_lists_every_member_as_a_possible_holder(client):
+    group = make_group(members=3)
+    proposer = member_of(group)
+    holder = member_of(group, display_name="Tess")
+    client.force_login(proposer)
+
+    response = client.get(reverse("groups:role_propose", args=[group.slug]), {"holder": holder.pk})
+
+    assert response.status_code == 200
+    holder_field = response.context["propose_form"]["holder"]
+    assert len(holder_field.field.choices) == 1 + group.memberships.count()
+    assert str(holder_field.value()) == str(holder.pk)
+    assert f'<option value="{holder.pk}" selected>Tess</option>' in response.content.decode()
+
+
+def test_a_non_member_cannot_open_the_proposal_page(client):
+    group = make_group()
+    client.force_login(UserFactory())
+
+    response = client.get(reverse("groups:role_propose", args=[group.slug]))
+
+    assert response.status_code == 403
+
+
 def test_a_non_member_cannot_propose_a_role(client):
     group = make_group()
     holder = member_of(group)
