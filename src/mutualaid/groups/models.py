@@ -219,6 +219,10 @@ class RoleGrant(models.Model):
                 condition=Q(confirmed_by=None) | ~Q(confirmed_by=models.F("proposed_by")),
                 name="role_grant_two_people",
             ),
+            models.CheckConstraint(
+                condition=Q(confirmed_by=None) | ~Q(confirmed_by=models.F("holder")),
+                name="role_grant_not_confirmed_by_holder",
+            ),
         ]
         indexes = [models.Index(fields=["group", "holder", "role"], name="role_grant_lookup")]
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from mutualaid.common.errors import ApplicationError
@@ -477,3 +477,22 @@ def test_two_members_confirming_at_the_same_moment_confirm_once():
     assert sorted(type(result).__name__ for result in results) == ["ApplicationError", "int"]
     grant.refresh_from_db()
     assert grant.confirmed_by is not None
+
+
+@pytest.mark.parametrize("confirmer_field", ["proposed_by", "holder"])
+def test_the_database_refuses_a_grant_confirmed_by_its_proposer_or_holder(confirmer_field):
+    # given: a proposed grant
+    group = make_group()
+    proposer, holder = UserFactory(), UserFactory()
+    for person in (proposer, holder):
+        services.group_join(group=group, member=person)
+    grant = services.role_grant_propose(
+        group=group, proposer=proposer, holder=holder, role=Role.TREASURER, reason="Books"
+    )
+    confirmer = getattr(grant, confirmer_field)
+
+    # when / then: even a write that skips the service cannot break the two-person rule
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoleGrant.objects.filter(pk=grant.pk).update(
+            confirmed_by=confirmer, confirmed_at=timezone.now()
+        )
