@@ -1,5 +1,6 @@
 """Test-wide settings: tasks run at once, mail goes to the outbox, static files need no build."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,3 +24,14 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> Iterator[None]:
+    """A request in another language leaves it active in the thread; the next test starts in
+    the default language whatever this one did."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

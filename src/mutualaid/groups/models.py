@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.people.models import SPOKEN_LANGUAGES
@@ -13,6 +14,8 @@ from mutualaid.people.models import SPOKEN_LANGUAGES
 DEFAULT_ROLE_DAYS = 90
 MAX_ROLE_DAYS = 365
 FOUNDING_STEWARD_DAYS = 30
+# Stored in English and shown in each reader's language, since these are the platform's words.
+FOUNDING_STEWARD_REASON = gettext_noop("Started the group")
 
 
 class Group(models.Model):
@@ -228,6 +231,12 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder} is {self.get_role_display()} in {self.group}"
+
+    @property
+    def reason_display(self) -> str:
+        if self.reason == FOUNDING_STEWARD_REASON:
+            return gettext(FOUNDING_STEWARD_REASON)
+        return self.reason
 
     @property
     def is_in_force(self) -> bool:

@@ -15,6 +15,7 @@ from mutualaid.common.errors import ApplicationError
 from mutualaid.groups import permissions
 from mutualaid.groups.models import (
     FOUNDING_STEWARD_DAYS,
+    FOUNDING_STEWARD_REASON,
     MAX_ROLE_DAYS,
     Group,
     JoinRequest,
@@ -126,7 +127,7 @@ def group_create(
         group=group,
         holder=creator,
         role=Role.STEWARD,
-        reason=_("Started the group"),
+        reason=FOUNDING_STEWARD_REASON,
         proposed_by=creator,
         granted_at=now,
         confirmed_at=now,

@@ -128,6 +128,20 @@ def test_a_member_sees_members_and_roles_without_personal_data(client):
     assert "Started the group" in html
 
 
+def test_the_founding_reason_is_shown_in_the_readers_language(client):
+    # given: a group started by someone reading English
+    group = make_group()
+    client.force_login(group.created_by)
+
+    # when: a member reads the page in Spanish
+    response = client.get(detail_url(group), HTTP_ACCEPT_LANGUAGE="es")
+
+    # then
+    html = response.content.decode()
+    assert "Creó el grupo" in html
+    assert "Started the group" not in html
+
+
 def test_the_roles_table_shows_who_proposed_and_who_confirmed(client):
     group = make_group()
     holder = member_of(group, display_name="Dispatcher Dee")
