@@ -33,14 +33,6 @@ class EncryptedTextField(models.TextField):
         return super().get_lookup(lookup_name)
 
 
-class EncryptedCharField(EncryptedTextField):
-    """An encrypted field whose form input is one line of at most max_length characters."""
-
-    def formfield(self, **kwargs: Any) -> Any:
-        kwargs.setdefault("widget", forms.TextInput)
-        return super().formfield(**kwargs)
-
-
 class _DeterministicEmailMixin:
     """An email address stored with deterministic encryption of its lower-case form.
 

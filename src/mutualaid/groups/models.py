@@ -238,14 +238,6 @@ class RoleGrant(models.Model):
             return gettext(FOUNDING_STEWARD_REASON)
         return self.reason
 
-    @property
-    def is_in_force(self) -> bool:
-        return (
-            self.confirmed_at is not None
-            and self.revoked_at is None
-            and self.expires_at > timezone.now()
-        )
-
     @staticmethod
     def default_expiry(start: datetime) -> datetime:
         return start + timedelta(days=DEFAULT_ROLE_DAYS)

@@ -197,8 +197,7 @@ def test_erase_removes_personal_data_and_ends_everything(member: User, life: dic
     assert api_token_authenticate(raw_token=life["raw_token"]) is None
 
     # and: what they did with others stays, attributed to a former member
-    grant = RoleGrant.objects.get(pk=life["grant"].pk)
-    assert grant.is_in_force
+    grant = RoleGrant.objects.in_force().get(pk=life["grant"].pk)
     assert grant.proposed_by == member
     assert grant.proposed_by.public_name == "former member"
     assert AuditEvent.objects.filter(subject=member, reason="claimed task").exists()
