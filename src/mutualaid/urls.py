@@ -1,7 +1,11 @@
 from django.urls import include, path
 
+from mutualaid.people import account_views
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before allauth's own route of the same name, so the page is audited.
+    path("accounts/email/", account_views.email, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("mutualaid.api.urls")),
     path("me/", include("mutualaid.people.urls")),
