@@ -33,6 +33,21 @@ class EncryptedTextField(models.TextField):
         return super().get_lookup(lookup_name)
 
 
+class EncryptedTextIsEmpty(Exact):
+    """`exact` on randomised ciphertext can only tell "given" from "not given": comparing with
+    any other value would silently match nothing, so it is refused."""
+
+    lookup_name = "exact"
+
+    def get_prep_lookup(self) -> Any:
+        if self.rhs != "":
+            raise TypeError("Encrypted text can only be compared with the empty string.")
+        return self.rhs
+
+
+EncryptedTextField.register_lookup(EncryptedTextIsEmpty)
+
+
 class _DeterministicEmailMixin:
     """An email address stored with deterministic encryption of its lower-case form.
 

@@ -113,3 +113,16 @@ def test_encrypted_fields_refuse_searches_that_would_need_clear_text() -> None:
         list(User.objects.filter(email__icontains="rosa"))
     with pytest.raises(TypeError):
         list(User.objects.filter(phone__startswith="+44"))
+    with pytest.raises(TypeError, match="only be compared with the empty string"):
+        list(User.objects.filter(phone="+44 7700 900123"))
+
+
+@pytest.mark.django_db
+def test_encrypted_text_tells_given_from_not_given() -> None:
+    # given
+    with_phone = UserFactory(phone="+44 7700 900123")
+    without_phone = UserFactory(phone="")
+
+    # then
+    assert list(User.objects.filter(phone="")) == [without_phone]
+    assert list(User.objects.exclude(phone="")) == [with_phone]
