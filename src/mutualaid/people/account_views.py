@@ -7,6 +7,7 @@ from typing import Any
 
 from allauth.account import views as allauth_views
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.translation import gettext_noop
 
 from mutualaid.common.audit import record_personal_data_access
 
@@ -18,7 +19,7 @@ def email(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             actor=request.user,
             subject=request.user,
             fields=["email"],
-            reason="own login addresses",
+            reason=gettext_noop("own login addresses"),
             request=request,
         )
     return response

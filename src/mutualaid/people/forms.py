@@ -1,4 +1,4 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db import models
@@ -19,19 +19,38 @@ from mutualaid.people.models import (
 )
 from mutualaid.people.validators import validate_phone, validate_plain_text
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-class SignupDetailsForm(forms.Form):
-    """What allauth's signup form asks on top of the email address and optional password."""
 
-    field_order = ["email", "display_name", "password1", "privacy_consent"]
-
-    display_name = forms.CharField(
+def _display_name_field() -> forms.CharField:
+    """The display name, asked the same way at signup and on the profile page."""
+    return forms.CharField(
         label=_("Display name"),
         max_length=services.DISPLAY_NAME_MAX,
         help_text=_("What other members see. A pseudonym is welcome."),
         validators=[validate_plain_text],
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
+
+
+def _rough_coordinate_field(*, label: "StrOrPromise", limit: int) -> forms.FloatField:
+    """Latitude (limit 90) or longitude (limit 180) of the home area; the service rounds it."""
+    return forms.FloatField(
+        label=label,
+        required=False,
+        min_value=-limit,
+        max_value=limit,
+        help_text=_("Rounded to about 1 km before it is stored; nobody sees your exact spot."),
+    )
+
+
+class SignupDetailsForm(forms.Form):
+    """What allauth's signup form asks on top of the email address and optional password."""
+
+    field_order = ["email", "display_name", "password1", "privacy_consent"]
+
+    display_name = _display_name_field()
     privacy_consent = forms.BooleanField(
         required=True,
         error_messages={"required": _("Please agree to the privacy notice to sign up.")},
@@ -90,12 +109,7 @@ def _availability_choices() -> list[tuple[int, str]]:
 
 
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(
-        label=_("Display name"),
-        max_length=services.DISPLAY_NAME_MAX,
-        help_text=_("What other members see. A pseudonym is welcome."),
-        validators=[validate_plain_text],
-    )
+    display_name = _display_name_field()
     languages = forms.MultipleChoiceField(
         label=_("Languages you speak"),
         choices=SPOKEN_LANGUAGES,
@@ -125,20 +139,8 @@ class ProfileForm(forms.Form):
             "groups see it."
         ),
     )
-    home_latitude = forms.FloatField(
-        label=_("Latitude (optional)"),
-        required=False,
-        min_value=-90,
-        max_value=90,
-        help_text=_("Rounded to about 1 km before it is stored; nobody sees your exact spot."),
-    )
-    home_longitude = forms.FloatField(
-        label=_("Longitude (optional)"),
-        required=False,
-        min_value=-180,
-        max_value=180,
-        help_text=_("Rounded to about 1 km before it is stored; nobody sees your exact spot."),
-    )
+    home_latitude = _rough_coordinate_field(label=_("Latitude (optional)"), limit=90)
+    home_longitude = _rough_coordinate_field(label=_("Longitude (optional)"), limit=180)
     travel_km = forms.IntegerField(
         label=_("How far you will travel (km)"),
         min_value=0,

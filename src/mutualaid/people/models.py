@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -81,9 +82,10 @@ class Skill(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["group", "name"], name="skill_unique_name_per_group"),
+            # Names are unique ignoring case: "Bike repair" and "bike repair" are one skill.
+            models.UniqueConstraint(Lower("name"), "group", name="skill_unique_name_per_group"),
             models.UniqueConstraint(
-                fields=["name"], condition=models.Q(group=None), name="skill_unique_shared_name"
+                Lower("name"), condition=models.Q(group=None), name="skill_unique_shared_name"
             ),
         ]
 
@@ -194,7 +196,3 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None

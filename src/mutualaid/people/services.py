@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from mutualaid.common.audit import record_personal_data_access
 from mutualaid.common.errors import ApplicationError
@@ -115,16 +116,6 @@ def member_signup_complete(*, member: User, display_name: str) -> User:
     return member
 
 
-def availability_from_slots(slots: Iterable[tuple[int, int]]) -> int:
-    """The bitmask for a set of (weekday, part of day) pairs."""
-    mask = 0
-    for day, part in slots:
-        if not (0 <= day < len(WEEKDAYS) and 0 <= part < len(DAY_PARTS)):
-            raise ApplicationError(_("Unknown time of the week."))
-        mask |= availability_bit(day, part)
-    return mask
-
-
 def availability_slots(mask: int) -> list[tuple[int, int]]:
     """The (weekday, part of day) pairs set in a bitmask, Monday morning first."""
     return [
@@ -169,27 +160,26 @@ def member_profile_update(
 
     Only a rough location is kept: latitude and longitude are rounded to two decimals (about
     1 km) before they are stored. Skills must be shared ones or those of the member's groups.
+    Everything is checked before anything changes, so a refusal leaves `member` as it was;
+    an erased account is not changed.
     """
-    member.display_name = clean_display_name(display_name)
+    display_name = clean_display_name(display_name)
     known_languages = {code for code, _label in SPOKEN_LANGUAGES}
-    chosen_languages = list(dict.fromkeys(languages))
-    if set(chosen_languages) - known_languages:
+    chosen_languages = set(languages)
+    if chosen_languages - known_languages:
         raise ApplicationError(_("Unknown language."))
-    member.languages = [code for code, _label in SPOKEN_LANGUAGES if code in chosen_languages]
     if not 0 <= availability <= ALL_WEEK:
         raise ApplicationError(_("Unknown time of the week."))
-    member.availability = availability
-    member.home_area = _clean_text(
+    home_area = _clean_text(
         home_area,
         max_length=HOME_AREA_MAX,
         too_long=_("The home area can be at most %(max)d characters long."),
     )
-    member.home_latitude, member.home_longitude = _rough_point(home_latitude, home_longitude)
+    rough_latitude, rough_longitude = _rough_point(home_latitude, home_longitude)
     if not 0 <= travel_km <= TRAVEL_KM_MAX:
         raise ApplicationError(
             _("How far you travel must be between 0 and %(max)d km.") % {"max": TRAVEL_KM_MAX}
         )
-    member.travel_km = travel_km
     phone = _clean_text(
         phone,
         max_length=PHONE_MAX,
@@ -200,15 +190,11 @@ def member_profile_update(
             validate_phone(phone)
         except ValidationError as error:
             raise ApplicationError(str(error.messages[0])) from error
-    member.phone = phone
-    member.address = _clean_text(
+    address = _clean_text(
         address,
         max_length=ADDRESS_MAX,
         too_long=_("The address can be at most %(max)d characters long."),
     )
-    member.notify_by_email = notify_by_email
-    member.notify_digest = notify_digest
-
     chosen_skills = list(skills)
     allowed = set(
         selectors.skill_choices(member=member)
@@ -217,7 +203,26 @@ def member_profile_update(
     )
     if any(skill.pk not in allowed for skill in chosen_skills):
         raise ApplicationError(_("That skill is not offered in your groups."))
-    member.save()
+
+    changes = {
+        "display_name": display_name,
+        "languages": [code for code, _label in SPOKEN_LANGUAGES if code in chosen_languages],
+        "availability": availability,
+        "home_area": home_area,
+        "home_latitude": rough_latitude,
+        "home_longitude": rough_longitude,
+        "travel_km": travel_km,
+        "phone": phone,
+        "address": address,
+        "notify_by_email": notify_by_email,
+        "notify_digest": notify_digest,
+    }
+    # A conditional update, so a save racing the account's erasure cannot write the erased
+    # details back: it waits for the erasure and then finds no row to change.
+    if not User.objects.filter(pk=member.pk, erased_at__isnull=True).update(**changes):
+        raise ApplicationError(_("This account has already been deleted."))
+    for name, value in changes.items():
+        setattr(member, name, value)
     member.skills.set(chosen_skills)
     return member
 
@@ -230,8 +235,9 @@ def _decimal(value: Decimal | None) -> str | None:
     return str(value) if value is not None else None
 
 
-def member_data_export(*, member: User) -> dict[str, Any]:
-    """Everything the platform holds about a member, in plain JSON types.
+def member_data_export(*, member: User, request: HttpRequest | None = None) -> dict[str, Any]:
+    """Everything the platform holds about a member, in plain JSON types, for the member
+    themselves; the download is written to the audit log here, once.
 
     API tokens appear as metadata only: their digests are never exported.
     """
@@ -243,7 +249,7 @@ def member_data_export(*, member: User) -> dict[str, Any]:
         "group", "vouched_by"
     )
     audit_events = AuditEvent.objects.filter(subject=member).select_related("actor")
-    return {
+    data = {
         "exported_at": timezone.now().isoformat(),
         "profile": {
             "id": member.pk,
@@ -262,7 +268,10 @@ def member_data_export(*, member: User) -> dict[str, Any]:
             "has_password": member.has_usable_password(),
         },
         "languages": list(member.languages),
-        "skills": [skill.name for skill in member.skills.order_by("name")],
+        "skills": [
+            {"name": skill.name, "group": skill.group.name if skill.group else None}
+            for skill in member.skills.select_related("group").order_by("name", "pk")
+        ],
         "availability": [
             {"day": str(WEEKDAYS[day]), "part": str(DAY_PARTS[part])}
             for day, part in availability_slots(member.availability)
@@ -338,6 +347,25 @@ def member_data_export(*, member: User) -> dict[str, Any]:
             for event in audit_events
         ],
     }
+    record_personal_data_access(
+        actor=member,
+        subject=member,
+        fields=[
+            gettext_noop("email"),
+            *(
+                field
+                for field in (gettext_noop("phone"), gettext_noop("address"))
+                if getattr(member, field)
+            ),
+            gettext_noop("profile"),
+            gettext_noop("memberships"),
+            gettext_noop("audit log"),
+        ],
+        reason=gettext_noop("own data download"),
+        request=request,
+        action=AuditEvent.Action.EXPORT,
+    )
+    return data
 
 
 def _erased_email() -> str:
@@ -375,11 +403,13 @@ def member_erase(*, member: User, request: HttpRequest | None = None) -> None:
     member.home_area = ""
     member.home_latitude = None
     member.home_longitude = None
+    member.travel_km = User._meta.get_field("travel_km").get_default()
     member.notify_by_email = False
     member.notify_digest = False
     member.is_active = False
     member.is_staff = False
     member.is_superuser = False
+    member.last_login = None
     member.erased_at = now
     # A new unusable password also changes the session hash, so every other session of this
     # account stops being logged in.
@@ -390,8 +420,15 @@ def member_erase(*, member: User, request: HttpRequest | None = None) -> None:
         actor=member,
         subject=member,
         subject_label=f"member #{member.pk}",
-        fields=["email", "display_name", "phone", "address", "home location", "profile"],
-        reason="erasure on request",
+        fields=[
+            gettext_noop("email"),
+            gettext_noop("display name"),
+            gettext_noop("phone"),
+            gettext_noop("address"),
+            gettext_noop("home location"),
+            gettext_noop("profile"),
+        ],
+        reason=gettext_noop("erasure on request"),
         request=request,
         action=AuditEvent.Action.ERASE,
     )

@@ -10,12 +10,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mutualaid.common import crypto
 from mutualaid.common.audit import record_personal_data_access
 from mutualaid.common.errors import ApplicationError
-from mutualaid.common.models import AuditEvent
 from mutualaid.groups.selectors import member_groups
 from mutualaid.people import permissions, selectors, services
 from mutualaid.people.forms import ApiTokenForm, DeleteAccountForm, ProfileForm
@@ -57,13 +58,19 @@ def profile(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Your profile is saved."))
                 return redirect("people:profile")
-        # A failed save may have changed the in-memory member: show what is stored.
-        member.refresh_from_db()
     else:
         form = ProfileForm(initial=ProfileForm.initial_for(member), member=member)
-    shown = ["email"] + [field for field in ("phone", "address") if getattr(member, field)]
+    # The page shows the stored email, and the phone and address in the form: the stored ones,
+    # or after a refused save the ones just typed.
+    shown = [gettext_noop("email")] + [
+        field for field in ("phone", "address") if str(form[field].value() or "").strip()
+    ]
     record_personal_data_access(
-        actor=member, subject=member, fields=shown, reason="own profile", request=request
+        actor=member,
+        subject=member,
+        fields=shown,
+        reason=gettext_noop("own profile"),
+        request=request,
     )
     return render(
         request,
@@ -90,15 +97,19 @@ def tokens(request: HttpRequest) -> HttpResponse:
         form = ApiTokenForm(request.POST)
         if form.is_valid():
             token, raw = services.api_token_create(user=member, name=form.cleaned_data["name"])
-            # Shown on the next page once, so reloading it cannot make a second token.
-            request.session[NEW_TOKEN_SESSION_KEY] = [token.pk, raw]
+            # Shown on the next page once, so reloading it cannot make a second token. Sessions
+            # are rows in the database, so until then the token waits there encrypted.
+            request.session[NEW_TOKEN_SESSION_KEY] = [token.pk, crypto.encrypt(raw)]
             return redirect("people:tokens")
     else:
         form = ApiTokenForm()
         new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
         if new_token:
-            token_pk, raw = new_token
-            context.update(new_token=ApiToken.objects.get(pk=token_pk, user=member), raw_token=raw)
+            token_pk, sealed = new_token
+            context.update(
+                new_token=ApiToken.objects.get(pk=token_pk, user=member),
+                raw_token=crypto.decrypt(sealed),
+            )
     context.update(form=form, tokens=selectors.member_api_tokens(member=member))
     return render(request, "people/tokens.html", context)
 
@@ -138,15 +149,7 @@ def data_access_log(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def export(request: HttpRequest) -> HttpResponse:
     member = _member(request)
-    data = services.member_data_export(member=member)
-    record_personal_data_access(
-        actor=member,
-        subject=member,
-        fields=["email", "phone", "address", "profile", "memberships", "audit log"],
-        reason="own data download",
-        request=request,
-        action=AuditEvent.Action.EXPORT,
-    )
+    data = services.member_data_export(member=member, request=request)
     response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
     filename = f"mutualaid-my-data-{timezone.localdate().isoformat()}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

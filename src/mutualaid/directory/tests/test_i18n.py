@@ -84,25 +84,23 @@ def test_choosing_english_again_switches_back(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_a_browser_that_asks_for_spanish_gets_spanish(client: Client) -> None:
+@pytest.mark.parametrize(
+    ("accept_language", "language", "heading"),
+    [
+        pytest.param("es-MX,es;q=0.9,en;q=0.5", "es", HOME_HEADING_ES, id="spanish"),
+        pytest.param("de", "en", HOME_HEADING_EN, id="unoffered-gets-english"),
+    ],
+)
+def test_a_browser_gets_the_language_it_asks_for_or_english(
+    client: Client, accept_language: str, language: str, heading: str
+) -> None:
     # when
-    response = client.get("/", headers={"accept-language": "es-MX,es;q=0.9,en;q=0.5"})
+    response = client.get("/", headers={"accept-language": accept_language})
 
     # then
     html = response.content.decode()
-    assert '<html lang="es">' in html
-    assert HOME_HEADING_ES in html
-
-
-@pytest.mark.django_db
-def test_a_browser_that_asks_for_an_unoffered_language_gets_english(client: Client) -> None:
-    # when
-    response = client.get("/", headers={"accept-language": "de"})
-
-    # then
-    html = response.content.decode()
-    assert '<html lang="en">' in html
-    assert HOME_HEADING_EN in html
+    assert f'<html lang="{language}">' in html
+    assert heading in html
 
 
 @pytest.mark.django_db

@@ -2,8 +2,10 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.test import Client
 
-from mutualaid.people.models import Skill
+from mutualaid.people.models import Skill, User
+from mutualaid.people.tests.factories import UserFactory
 
 seed = importlib.import_module("mutualaid.people.migrations.0002_seed_shared_skills")
 
@@ -14,3 +16,15 @@ def shared_skills(db: None) -> list[Skill]:
     elsewhere may have emptied the tables since the migrations ran."""
     seed.add_shared_skills(apps, None)
     return list(Skill.objects.filter(group=None))
+
+
+@pytest.fixture
+def member(db: None) -> User:
+    return UserFactory(email="rosa@example.org", display_name="Rosa")
+
+
+@pytest.fixture
+def rosa(client: Client, member: User) -> Client:
+    """The client, logged in as `member`."""
+    client.force_login(member)
+    return client

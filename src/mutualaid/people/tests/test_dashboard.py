@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -11,12 +10,6 @@ from mutualaid.groups import services as group_services
 from mutualaid.groups.models import RoleGrant
 from mutualaid.groups.tests.factories import make_group
 from mutualaid.people.models import User
-from mutualaid.people.tests.factories import UserFactory
-
-
-@pytest.fixture
-def member(db: None) -> User:
-    return UserFactory(display_name="Rosa")
 
 
 def test_dashboard_lists_groups_roles_and_pending_join_requests(

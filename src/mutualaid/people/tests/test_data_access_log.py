@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from mutualaid.common.audit import record_personal_data_access
 from mutualaid.people.tests.factories import UserFactory
@@ -36,6 +37,30 @@ def test_a_member_sees_who_viewed_their_personal_data(client: Client) -> None:
     html = response.content.decode()
     assert "Night Owl" in html
     assert "to arrange a delivery" in html
+
+
+def test_the_log_names_the_data_in_the_readers_language(client: Client) -> None:
+    # given: a dispatcher saw the member's phone, for a reason they wrote themselves
+    member = UserFactory()
+    record_personal_data_access(
+        actor=UserFactory(display_name="Night Owl"),
+        subject=member,
+        fields=["phone"],
+        reason="to arrange a delivery",
+        channel="web",
+    )
+    client.force_login(member)
+    client.post(reverse("set_language"), {"language": "es", "next": "/"})
+
+    # when
+    try:
+        html = client.get(reverse("people:data_access_log")).content.decode()
+    finally:
+        translation.deactivate()
+
+    # then: the platform's words are translated, the dispatcher's reason is shown as written
+    assert "<td>consultado: teléfono</td>" in html
+    assert "<td>to arrange a delivery · página web <small></small></td>" in html
 
 
 def test_the_log_shows_only_the_members_own_data(client: Client) -> None:

@@ -1,6 +1,7 @@
 """A member's data download and the erasure of their account."""
 
 import json
+import threading
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mutualaid.common.audit import record_personal_data_access
+from mutualaid.common.errors import ApplicationError
 from mutualaid.common.models import AuditEvent
 from mutualaid.groups import services as group_services
 from mutualaid.groups.models import JoinRequest, Membership, RoleGrant
@@ -39,8 +41,10 @@ def member(shared_skills: list[Skill]) -> User:
         address=ADDRESS,
         languages=["en", "pl"],
         availability=availability_bit(0, 0) | availability_bit(4, 2),
+        travel_km=7,
         consent_version=settings.PRIVACY_NOTICE_VERSION,
         consent_at=timezone.now(),
+        last_login=timezone.now(),
     )
     member.skills.set([Skill.objects.get(name="Shopping", group=None)])
     return member
@@ -48,10 +52,11 @@ def member(shared_skills: list[Skill]) -> User:
 
 @pytest.fixture
 def life(member: User) -> dict:
-    """Rosa founded a group, joined another, asked to join a third, proposed a role for a
-    neighbour that a third member confirmed, has an API token and 2FA; a dispatcher saw her
-    phone once."""
+    """Rosa founded a group and offers a skill of its own, joined another, asked to join a
+    third, proposed a role for a neighbour that a third member confirmed, has an API token and
+    2FA; a dispatcher saw her phone once."""
     founded = make_group(creator=member, name="Levenshulme Mutual Aid")
+    member.skills.add(Skill.objects.create(name="Bike repair", group=founded))
     neighbour = UserFactory(display_name="Sam")
     confirmer = UserFactory(display_name="Kim")
     group_services.group_join(group=founded, member=neighbour)
@@ -83,7 +88,10 @@ def test_export_holds_everything_about_the_member(member: User, life: dict) -> N
     assert data["profile"]["display_name"] == "Rosa"
     assert data["profile"]["home_latitude"] == "53.45"
     assert data["languages"] == ["en", "pl"]
-    assert data["skills"] == ["Shopping"]
+    assert data["skills"] == [
+        {"name": "Bike repair", "group": "Levenshulme Mutual Aid"},
+        {"name": "Shopping", "group": None},
+    ]
     assert data["availability"] == [
         {"day": "Monday", "part": "morning"},
         {"day": "Friday", "part": "evening"},
@@ -115,6 +123,11 @@ def test_export_holds_everything_about_the_member(member: User, life: dict) -> N
     ]
     serialised = json.dumps(data)
     assert life["token"].digest not in serialised
+
+    # and: the export itself is written to the audit log, once
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert (event.actor, event.subject, event.reason) == (member, member, "own data download")
+    assert event.fields == ["address", "audit log", "email", "memberships", "phone", "profile"]
 
 
 def test_export_view_downloads_json_and_records_the_export(
@@ -149,6 +162,9 @@ def test_export_is_only_ever_ones_own(client: Client, member: User) -> None:
     # then
     assert data["profile"]["email"] == "sam@example.org"
     assert EMAIL not in json.dumps(data)
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.subject, event.action) == (other, other, "export")
+    assert event.fields == ["audit log", "email", "memberships", "profile"]
 
 
 def test_export_needs_login(client: Client, db: None) -> None:
@@ -180,7 +196,8 @@ def test_erase_removes_personal_data_and_ends_everything(member: User, life: dic
     assert member.email.endswith("@erased.invalid")
     assert (member.display_name, member.phone, member.address) == ("", "", "")
     assert (member.home_area, member.home_latitude, member.home_longitude) == ("", None, None)
-    assert (member.languages, member.availability) == ([], 0)
+    assert (member.languages, member.availability, member.travel_km) == ([], 0, 3)
+    assert member.last_login is None
     assert list(member.skills.all()) == []
     assert not member.has_usable_password()
     assert member.is_active is False
@@ -203,6 +220,51 @@ def test_erase_removes_personal_data_and_ends_everything(member: User, life: dic
     assert AuditEvent.objects.filter(subject=member, reason="claimed task").exists()
     erase_event = AuditEvent.objects.get(action=AuditEvent.Action.ERASE)
     assert (erase_event.actor, erase_event.subject) == (member, member)
+
+
+def test_an_erased_account_cannot_be_erased_again(member: User) -> None:
+    # given: the same account, loaded before it was erased
+    stale = User.objects.get(pk=member.pk)
+    member_erase(member=member)
+
+    # when
+    with pytest.raises(ApplicationError) as refusal:
+        member_erase(member=stale)
+
+    # then
+    assert refusal.value.message == "This account has already been deleted."
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.ERASE).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_erasures_at_the_same_moment_erase_once() -> None:
+    # given: the member presses "delete" in two tabs at once
+    member = UserFactory(email=EMAIL)
+    copies = [User.objects.get(pk=member.pk), User.objects.get(pk=member.pk)]
+    barrier = threading.Barrier(len(copies))
+    outcomes: list[str] = []
+
+    def erase(copy: User) -> None:
+        try:
+            barrier.wait(timeout=10)
+            member_erase(member=copy)
+            outcomes.append("erased")
+        except ApplicationError as error:
+            outcomes.append(error.message)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=erase, args=(copy,)) for copy in copies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # then: one erasure, and a clear refusal for the other
+    assert sorted(outcomes) == ["This account has already been deleted.", "erased"]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.ERASE).count() == 1
+    assert User.objects.get(pk=member.pk).erased_at is not None
 
 
 def test_erase_frees_the_email_for_a_new_signup(member: User) -> None:

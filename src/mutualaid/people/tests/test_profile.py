@@ -7,9 +7,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from mutualaid.common.errors import ApplicationError
 from mutualaid.common.models import AuditEvent
 from mutualaid.groups.tests.factories import make_group
 from mutualaid.people.models import ALL_WEEK, Skill, User, availability_bit
+from mutualaid.people.services import member_erase, member_profile_update
 from mutualaid.people.tests.factories import UserFactory
 
 
@@ -29,17 +31,6 @@ def _profile_data(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def member(db: None) -> User:
-    return UserFactory(email="rosa@example.org", display_name="Rosa")
-
-
-@pytest.fixture
-def rosa(client: Client, member: User) -> Client:
-    client.force_login(member)
-    return client
 
 
 def test_profile_needs_login(client: Client, db: None) -> None:
@@ -232,3 +223,55 @@ def test_a_member_only_ever_sees_their_own_profile(client: Client, member: User)
     assert "+44 7700 900123" not in html
     event = AuditEvent.objects.get()
     assert (event.actor, event.subject) == (other, other)
+    assert event.fields == ["email"]
+
+
+def test_a_refused_save_records_the_contact_details_shown_again(rosa: Client, member: User) -> None:
+    # given: no phone or address stored yet
+
+    # when: the member types a phone number but leaves the name empty
+    response = rosa.post(
+        reverse("people:profile"), _profile_data(display_name="", phone="+44 7700 900123")
+    )
+
+    # then: the form comes back with the typed number in it, and the audit row says so
+    assert response.status_code == 200
+    assert 'value="+44 7700 900123"' in response.content.decode()
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.subject, event.reason) == (member, member, "own profile")
+    assert event.fields == ["email", "phone"]
+    member.refresh_from_db()
+    assert member.phone == ""
+
+
+def test_a_refused_update_leaves_the_member_as_it_was(member: User) -> None:
+    # given
+    foreign = Skill.objects.create(name="Boat rowing", group=make_group())
+
+    # when
+    with pytest.raises(ApplicationError) as refusal:
+        member_profile_update(
+            member=member, display_name="Sam", phone="+44 7700 900123", skills=[foreign]
+        )
+
+    # then: neither the stored row nor the object in hand changed
+    assert refusal.value.message == "That skill is not offered in your groups."
+    assert (member.display_name, member.phone) == ("Rosa", "")
+    member.refresh_from_db()
+    assert (member.display_name, member.phone) == ("Rosa", "")
+
+
+def test_a_save_after_the_account_was_erased_writes_nothing_back(member: User) -> None:
+    # given: the same account, loaded before it was erased elsewhere
+    stale = User.objects.get(pk=member.pk)
+    member_erase(member=member)
+
+    # when
+    with pytest.raises(ApplicationError) as refusal:
+        member_profile_update(member=stale, display_name="Rosa", phone="+44 7700 900123")
+
+    # then
+    assert refusal.value.message == "This account has already been deleted."
+    erased = User.objects.get(pk=member.pk)
+    assert (erased.display_name, erased.phone, erased.is_active) == ("", "", False)
+    assert erased.erased_at is not None

@@ -1,23 +1,14 @@
 """The API tokens page: make, list and revoke one's own tokens, and nobody else's."""
 
-import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
 from mutualaid.people.models import ApiToken, User
 from mutualaid.people.services import api_token_authenticate, api_token_create
 from mutualaid.people.tests.factories import UserFactory
-
-
-@pytest.fixture
-def member(db: None) -> User:
-    return UserFactory(display_name="Rosa")
-
-
-@pytest.fixture
-def rosa(client: Client, member: User) -> Client:
-    client.force_login(member)
-    return client
+from mutualaid.people.views import NEW_TOKEN_SESSION_KEY
 
 
 def test_making_a_token_shows_it_once(rosa: Client, member: User) -> None:
@@ -36,6 +27,21 @@ def test_making_a_token_shows_it_once(rosa: Client, member: User) -> None:
 
     # and: it is never shown again
     assert raw not in rosa.get(reverse("people:tokens")).content.decode()
+
+
+def test_a_new_token_waits_for_the_next_page_encrypted(rosa: Client) -> None:
+    # given: the token is made, and the next page is not loaded yet
+    rosa.post(reverse("people:tokens"), {"name": "laptop script"})
+    stored = Session.objects.get(session_key=rosa.session.session_key).session_data
+
+    # when
+    raw = rosa.get(reverse("people:tokens")).context["raw_token"]
+
+    # then: the session row never held the token in a readable form
+    assert raw.startswith("ma_")
+    assert raw not in stored
+    assert raw not in repr(SessionStore().decode(stored))
+    assert NEW_TOKEN_SESSION_KEY not in rosa.session
 
 
 def test_a_token_needs_a_plain_name(rosa: Client, member: User) -> None:
