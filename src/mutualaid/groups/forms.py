@@ -1,6 +1,6 @@
 """Forms for the group pages. They parse and check input; the rules live in services.py."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import phonenumbers
@@ -13,9 +13,8 @@ from django.utils.translation import ngettext
 
 from mutualaid.groups.models import DEFAULT_ROLE_DAYS, MAX_ROLE_DAYS, Group, Membership, Role
 from mutualaid.groups.money import minor_unit_digits
+from mutualaid.groups.services import EDITABLE_GROUP_FIELDS, round_coordinate
 from mutualaid.people.models import SPOKEN_LANGUAGES, User
-
-COORDINATE_PLACES = Decimal("0.00001")
 
 
 def default_phone_region() -> str:
@@ -95,22 +94,9 @@ class GroupForm(forms.ModelForm):
 
     class Meta:
         model = Group
-        fields = [
-            "name",
-            "description",
-            "kind",
-            "parent",
-            "place",
-            "centre_latitude",
-            "centre_longitude",
-            "radius_km",
-            "languages",
-            "hotline_phone",
-            "contact_email",
-            "retention_days",
-            "join_needs_vouch",
-            "currency",
-        ]
+        # What the services accept, with the kind, chosen once when the group starts; the
+        # spending limit is entered in major units, as spending_limit above.
+        fields = sorted((EDITABLE_GROUP_FIELDS - {"spending_limit_minor"}) | {"kind"})
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -151,14 +137,10 @@ class GroupForm(forms.ModelForm):
         return Decimal(group.spending_limit_minor).scaleb(-digits)
 
     def clean_centre_latitude(self) -> Decimal:
-        return Decimal(self.cleaned_data["centre_latitude"]).quantize(
-            COORDINATE_PLACES, rounding=ROUND_HALF_UP
-        )
+        return round_coordinate(self.cleaned_data["centre_latitude"])
 
     def clean_centre_longitude(self) -> Decimal:
-        return Decimal(self.cleaned_data["centre_longitude"]).quantize(
-            COORDINATE_PLACES, rounding=ROUND_HALF_UP
-        )
+        return round_coordinate(self.cleaned_data["centre_longitude"])
 
     def clean_hotline_phone(self) -> str:
         value = self.cleaned_data["hotline_phone"].strip()
@@ -186,7 +168,6 @@ class GroupForm(forms.ModelForm):
                 )
             else:
                 cleaned["spending_limit_minor"] = int(minor)
-                self.instance.spending_limit_minor = int(minor)
         return cleaned
 
     def group_fields(self) -> dict[str, Any]:

@@ -54,3 +54,17 @@ def can_confirm_role_grant(user: Any, grant: RoleGrant) -> bool:
         and user.pk != grant.proposed_by_id
         and user.pk != grant.holder_id
     )
+
+
+def can_step_down(user: Any, grant: RoleGrant) -> bool:
+    """The holder may give a role back, or decline a proposed one, at any time."""
+    return bool(getattr(user, "is_authenticated", False)) and user.pk == grant.holder_id
+
+
+def can_withdraw_role_grant(user: Any, grant: RoleGrant) -> bool:
+    """The member who proposed a role may withdraw the proposal until it is confirmed."""
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and grant.confirmed_at is None
+        and user.pk == grant.proposed_by_id
+    )

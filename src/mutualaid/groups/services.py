@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from mutualaid.common.errors import ApplicationError
 from mutualaid.groups import permissions
@@ -43,20 +44,15 @@ EDITABLE_GROUP_FIELDS = {
 }
 
 
-# How big each kind of group is: a group sits inside one of the same size or bigger.
-KIND_RANK: dict[str, int] = {Group.Kind.AREA: 0, Group.Kind.WARD: 1, Group.Kind.STREET: 2}
-
-
 def _check_nesting(*, kind: str, parent: Group | None) -> None:
+    """A group sits inside one of the same size or bigger: streets in wards or areas, wards in
+    areas or wards, areas in areas."""
     if parent is None:
         return
     if parent.kind == Group.Kind.STREET:
         raise ApplicationError(_("A street group cannot have groups inside it."))
-    if KIND_RANK.get(kind, 0) < KIND_RANK.get(parent.kind, 0):
-        raise ApplicationError(
-            _("A %(kind)s group cannot be inside a %(parent_kind)s group.")
-            % {"kind": Group.Kind(kind).label, "parent_kind": Group.Kind(parent.kind).label}
-        )
+    if kind == Group.Kind.AREA and parent.kind != Group.Kind.AREA:
+        raise ApplicationError(_("An area group can only be inside another area group."))
 
 
 # Web addresses the group pages use for themselves (/groups/new/).
@@ -64,9 +60,12 @@ RESERVED_SLUGS = frozenset({"new"})
 
 
 COORDINATE_PLACES = Decimal("0.00001")
+# How many times a new group looks for a free generated web address when others take it first.
+SLUG_ATTEMPTS = 5
+SLUG_TAKEN = gettext_noop("That web address is taken; please choose another.")
 
 
-def _coordinate(value: Decimal | float) -> Decimal:
+def round_coordinate(value: Decimal | float) -> Decimal:
     """Degrees to the five decimal places a group's centre keeps (about a metre)."""
     try:
         return Decimal(str(value)).quantize(COORDINATE_PLACES, rounding=ROUND_HALF_UP)
@@ -80,6 +79,24 @@ def _unique_slug(name: str) -> str:
     while slug in RESERVED_SLUGS or Group.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def _save_new_group(group: Group, *, slug_chosen: bool) -> None:
+    """Save a new group. Its web address was free when it was looked up, but a group started at
+    the same moment may take it first: the unique index decides, and a generated address moves
+    on to the next free one while a chosen one is refused."""
+    for _attempt in range(SLUG_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                group.save(force_insert=True)
+            return
+        except IntegrityError:
+            if not Group.objects.filter(slug=group.slug).exists():
+                raise
+            if slug_chosen:
+                raise ApplicationError(_(SLUG_TAKEN)) from None
+            group.slug = _unique_slug(group.name)
+    raise ApplicationError(_(SLUG_TAKEN))
 
 
 @transaction.atomic
@@ -105,22 +122,25 @@ def group_create(
     if kind not in Group.Kind.values:
         raise ApplicationError(_("Unknown kind of group."))
     _check_nesting(kind=kind, parent=parent)
-    slug = slugify(slug) if slug else _unique_slug(name)
-    if slug in RESERVED_SLUGS or Group.objects.filter(slug=slug).exists():
-        raise ApplicationError(_("That web address is taken; please choose another."))
+    slug_chosen = bool(slug)
+    if slug_chosen:
+        slug = slugify(slug)
+        if slug in RESERVED_SLUGS or Group.objects.filter(slug=slug).exists():
+            raise ApplicationError(_(SLUG_TAKEN))
     group = Group(
         name=name,
-        slug=slug,
+        slug=slug if slug_chosen else _unique_slug(name),
         kind=kind,
         parent=parent,
-        centre_latitude=_coordinate(centre_latitude),
-        centre_longitude=_coordinate(centre_longitude),
+        centre_latitude=round_coordinate(centre_latitude),
+        centre_longitude=round_coordinate(centre_longitude),
         radius_km=radius_km,
         created_by=creator,
         **details,
     )
-    group.full_clean()
-    group.save()
+    # The unique index, not the look-up above, decides who gets an address (_save_new_group).
+    group.full_clean(validate_unique=False)
+    _save_new_group(group, slug_chosen=slug_chosen)
     Membership.objects.create(group=group, member=creator)
     now = timezone.now()
     RoleGrant.objects.create(
@@ -157,7 +177,7 @@ def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
         _check_nesting(kind=group.kind, parent=new_parent)
     for field in ("centre_latitude", "centre_longitude"):
         if field in changes:
-            changes[field] = _coordinate(changes[field])
+            changes[field] = round_coordinate(changes[field])
     for field, value in changes.items():
         setattr(group, field, value)
     group.full_clean()
@@ -167,14 +187,15 @@ def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
 
 @transaction.atomic
 def group_join(*, group: Group, member: User, message: str = "") -> Membership | JoinRequest:
-    """Join a group, or ask to join where the group wants a vouch from one member.
+    """Join a group, or ask to join where the group wants a vouch from one member. A group
+    whose last member has left has nobody to vouch, so the next person joins straight away.
 
     Joining twice is harmless: it returns the existing membership or pending request.
     """
     existing = Membership.objects.filter(group=group, member=member).first()
     if existing:
         return existing
-    if group.join_needs_vouch:
+    if group.join_needs_vouch and Membership.objects.filter(group=group).exists():
         pending = JoinRequest.objects.filter(
             group=group, applicant=member, status=JoinRequest.Status.PENDING
         ).first()
@@ -192,10 +213,15 @@ def group_join(*, group: Group, member: User, message: str = "") -> Membership |
             )
     try:
         with transaction.atomic():
-            return Membership.objects.create(group=group, member=member)
+            membership = Membership.objects.create(group=group, member=member)
     except IntegrityError:
         # Another request joined at the same moment: the membership exists, which is the goal.
         return Membership.objects.get(group=group, member=member)
+    # A request made while the group still wanted a vouch is answered by joining.
+    JoinRequest.objects.filter(
+        group=group, applicant=member, status=JoinRequest.Status.PENDING
+    ).update(status=JoinRequest.Status.ACCEPTED, decided_at=membership.joined_at)
+    return membership
 
 
 @transaction.atomic
@@ -300,10 +326,21 @@ def role_grant_confirm(*, grant: RoleGrant, confirmer: User) -> RoleGrant:
 
 @transaction.atomic
 def role_grant_step_down(*, grant: RoleGrant, holder: User) -> RoleGrant:
-    """A holder may give a role back at any time; a proposer may withdraw an unconfirmed one."""
-    if holder.pk not in {grant.holder_id, grant.proposed_by_id if not grant.confirmed_at else None}:
+    """A holder may give a role back (or decline a proposed one) at any time; the proposer may
+    withdraw a proposal until it is confirmed. `holder` is whoever asks.
+
+    The withdrawal is a conditional update, so it cannot undo a confirmation made meanwhile.
+    """
+    not_revoked = RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True)
+    now = timezone.now()
+    if permissions.can_step_down(holder, grant):
+        not_revoked.update(revoked_at=now)
+    elif permissions.can_withdraw_role_grant(holder, grant):
+        withdrawn = not_revoked.filter(confirmed_at__isnull=True).update(revoked_at=now)
+        if not withdrawn and not_revoked.exists():
+            raise ApplicationError(_("This role has already been confirmed, withdrawn or expired."))
+    else:
         raise PermissionDenied(_("Only the holder can step down from a role."))
-    RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     grant.refresh_from_db()
     return grant
 
@@ -322,6 +359,10 @@ def group_skill_add(*, group: Group, member: User, name: str) -> Skill:
         raise ApplicationError(
             _("A skill name can be at most %(count)d characters.") % {"count": max_length}
         )
+    # The database keeps names unique per group ignoring case; no index can also keep a group's
+    # skill from repeating a shared one, so members of a group add skills one at a time,
+    # holding the group's row.
+    Group.objects.select_for_update().only("pk").get(pk=group.pk)
     if Skill.objects.filter(Q(group=group) | Q(group__isnull=True), name__iexact=name).exists():
         raise ApplicationError(_("That skill is already on the list."))
     try:

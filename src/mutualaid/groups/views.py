@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,15 +33,6 @@ def _member(request: HttpRequest) -> User:
 
 def _group_or_404(slug: str) -> Group:
     return get_object_or_404(selectors.group_list(), slug=slug)
-
-
-def _add_validation_error(form: Any, error: ValidationError) -> None:
-    """Show a model's own validation error on the field it names, or on the whole form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _render_detail(
@@ -97,8 +88,6 @@ def group_create(request: HttpRequest) -> HttpResponse:
             group = services.group_create(creator=_member(request), **form.group_fields())
         except ApplicationError as error:
             form.add_error(None, error.message)
-        except ValidationError as error:
-            _add_validation_error(form, error)
         else:
             messages.success(
                 request,
@@ -123,8 +112,6 @@ def group_edit(request: HttpRequest, slug: str) -> HttpResponse:
             services.group_update(actor=_member(request), group=group, **form.group_fields())
         except ApplicationError as error:
             form.add_error(None, error.message)
-        except ValidationError as error:
-            _add_validation_error(form, error)
         else:
             messages.success(request, _("The group's settings are saved."))
             return redirect(group)

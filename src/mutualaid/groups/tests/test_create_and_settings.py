@@ -6,7 +6,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from mutualaid.groups import permissions
+from mutualaid.groups import permissions, services
+from mutualaid.groups.forms import GroupForm
 from mutualaid.groups.models import Group, Role, RoleGrant
 from mutualaid.groups.tests.factories import make_group
 from mutualaid.people.models import Skill
@@ -174,6 +175,25 @@ def test_a_group_inside_one_the_creator_belongs_to(client):
     client.post(CREATE_URL, group_data(parent=ward.pk))
 
     assert Group.objects.get(slug="elm-road-neighbours").parent == ward
+
+
+@pytest.mark.parametrize("editing", [False, True], ids=["start", "settings"])
+def test_the_form_shows_every_field_and_gives_the_services_what_they_take(editing):
+    # given: the form filled in, to start a group or to change one
+    group = make_group() if editing else None
+    user = group.created_by if group else UserFactory()
+    data = group_data(kind=None) if editing else group_data()
+    form = GroupForm(data, instance=group, user=user)
+
+    # when
+    assert form.is_valid(), form.errors
+    shown = {field.name for _legend, fields in form.sections() for field in fields}
+
+    # then: the kind is chosen only when a group starts
+    assert shown == set(form.fields)
+    assert set(form.group_fields()) == services.EDITABLE_GROUP_FIELDS | (
+        set() if editing else {"kind"}
+    )
 
 
 # Settings

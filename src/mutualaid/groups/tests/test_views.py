@@ -79,9 +79,12 @@ def test_the_group_page_shows_the_public_details_to_anyone(client):
     assert "Spending up to £75.50 needs no proposal" in html
 
 
-def test_a_visitor_sees_no_member_list_and_no_roles(client):
+@pytest.mark.parametrize("logged_in", [False, True], ids=["visitor", "non-member"])
+def test_a_non_member_sees_no_member_list_and_no_roles(client, logged_in):
     group = make_group(members=1)
     names = [m.member.display_name for m in Membership.objects.filter(group=group)]
+    if logged_in:
+        client.force_login(UserFactory())
 
     response = client.get(detail_url(group))
 
@@ -90,22 +93,9 @@ def test_a_visitor_sees_no_member_list_and_no_roles(client):
         assert name not in html
     assert "Roles in force" not in html
     assert "Propose a role" not in html
-    assert "Log in to join" in html
-
-
-def test_a_logged_in_non_member_sees_no_member_list_and_no_roles(client):
-    group = make_group(members=1)
-    names = [m.member.display_name for m in Membership.objects.filter(group=group)]
-    client.force_login(UserFactory())
-
-    response = client.get(detail_url(group))
-
-    html = response.content.decode()
-    for name in names:
-        assert name not in html
-    assert "Roles in force" not in html
     assert "Asking to join" not in html
-    assert f'action="{reverse("groups:join", args=[group.slug])}"' in html
+    join_action = f'action="{reverse("groups:join", args=[group.slug])}"'
+    assert ("Log in to join" in html, join_action in html) == (not logged_in, logged_in)
 
 
 def test_a_member_sees_members_and_roles_without_personal_data(client):
@@ -278,10 +268,37 @@ def test_withdrawing_a_request_to_join(client):
     join_request = services.group_join(group=group, member=applicant)
     client.force_login(applicant)
 
-    client.post(reverse("groups:join_request_withdraw", args=[group.slug, join_request.pk]))
+    response = client.post(
+        reverse("groups:join_request_withdraw", args=[group.slug, join_request.pk])
+    )
 
+    assert response.url == detail_url(group)
+    assert messages_of(response) == ["You withdrew your request to join."]
     join_request.refresh_from_db()
     assert join_request.status == JoinRequest.Status.WITHDRAWN
+
+
+@pytest.mark.parametrize("asked_before", [False, True], ids=["newcomer", "waiting applicant"])
+def test_a_group_whose_members_all_left_lets_the_next_person_join_at_once(client, asked_before):
+    # given: a group that wants a vouch, whose only member has left
+    group = make_group(join_needs_vouch=True, name="Quiet Street")
+    newcomer = UserFactory()
+    if asked_before:
+        services.group_join(group=group, member=newcomer)
+    services.group_leave(group=group, member=group.created_by)
+    client.force_login(newcomer)
+
+    # when
+    page = client.get(detail_url(group)).content.decode()
+    response = client.post(reverse("groups:join", args=[group.slug]))
+
+    # then: no vouch is asked for, since nobody could give one
+    assert "Ask to join" not in page
+    assert "A member will vouch for you soon." not in page
+    assert 'name="message"' not in page
+    assert ">Join this group</button>" in page
+    assert messages_of(response) == ["You are a member of Quiet Street."]
+    assert permissions.is_member(newcomer, group) is True
 
 
 def test_someone_else_cannot_withdraw_a_request_to_join(client):
@@ -347,6 +364,18 @@ def test_a_non_member_cannot_vouch(client):
 
     assert response.status_code == 403
     assert permissions.is_member(newcomer, group) is False
+
+
+def test_vouching_for_a_request_already_answered_shows_a_message(client):
+    group = make_group(join_needs_vouch=True)
+    join_request = services.group_join(group=group, member=UserFactory())
+    services.join_request_vouch(join_request=join_request, voucher=group.created_by)
+    client.force_login(group.created_by)
+
+    response = client.post(reverse("groups:join_request_vouch", args=[group.slug, join_request.pk]))
+
+    assert response.url == detail_url(group)
+    assert messages_of(response) == ["This request to join has already been answered."]
 
 
 def test_a_join_request_of_another_group_is_not_found(client):
@@ -443,6 +472,17 @@ def test_the_proposal_page_lists_every_member_as_a_possible_holder(client):
     assert f'<option value="{holder.pk}" selected>Tess</option>' in response.content.decode()
 
 
+def test_the_proposal_page_has_a_fixed_number_of_queries(client, django_assert_num_queries):
+    group = make_group(members=30)
+    client.force_login(group.created_by)
+
+    # session, user, group, is_member, members
+    with django_assert_num_queries(5):
+        response = client.get(reverse("groups:role_propose", args=[group.slug]))
+
+    assert len(response.context["propose_form"]["holder"].field.choices) == 1 + 31
+
+
 def test_a_non_member_cannot_open_the_proposal_page(client):
     group = make_group()
     client.force_login(UserFactory())
@@ -476,9 +516,10 @@ def test_a_third_member_confirms_a_role(client):
 
     page = client.get(detail_url(group)).content.decode()
     assert reverse("groups:role_confirm", args=[group.slug, grant.pk]) in page
-    client.post(reverse("groups:role_confirm", args=[group.slug, grant.pk]))
+    response = client.post(reverse("groups:role_confirm", args=[group.slug, grant.pk]))
 
     assert permissions.holds_role(holder, group, Role.DISPATCHER) is True
+    assert messages_of(response) == [f"You confirmed {holder.public_name} as dispatcher."]
 
 
 @pytest.mark.parametrize("who", ["proposer", "holder"])
@@ -531,11 +572,12 @@ def test_a_holder_steps_down(client):
     assert messages_of(response) == ["You stepped down as dispatcher."]
 
 
-def test_another_member_cannot_make_a_holder_step_down(client):
+@pytest.mark.parametrize("who", ["another member", "its proposer"])
+def test_only_the_holder_can_give_back_a_confirmed_role(client, who):
     group = make_group()
     holder = member_of(group)
     grant = confirmed_grant(group, holder)
-    client.force_login(member_of(group))
+    client.force_login(grant.proposed_by if who == "its proposer" else member_of(group))
 
     response = client.post(reverse("groups:role_step_down", args=[group.slug, grant.pk]))
 
