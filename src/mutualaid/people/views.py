@@ -146,7 +146,7 @@ def data_access_log(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_POST
 def export(request: HttpRequest) -> HttpResponse:
     member = _member(request)
     data = services.member_data_export(member=member, request=request)

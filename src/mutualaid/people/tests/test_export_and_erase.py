@@ -157,7 +157,7 @@ def test_export_is_only_ever_ones_own(client: Client, member: User) -> None:
     client.force_login(other)
 
     # when
-    data = json.loads(client.get(reverse("people:export")).content)
+    data = json.loads(client.post(reverse("people:export")).content)
 
     # then
     assert data["profile"]["email"] == "sam@example.org"
@@ -169,7 +169,7 @@ def test_export_is_only_ever_ones_own(client: Client, member: User) -> None:
 
 def test_export_needs_login(client: Client, db: None) -> None:
     # when
-    response = client.get(reverse("people:export"))
+    response = client.post(reverse("people:export"))
 
     # then
     assert response.status_code == 302

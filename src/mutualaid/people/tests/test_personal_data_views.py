@@ -15,21 +15,21 @@ def member(db: None) -> User:
 
 
 @pytest.mark.parametrize(
-    ("url_name", "action", "reason"),
+    ("method", "url_name", "action", "reason"),
     [
-        ("people:profile", "view", "own profile"),
-        ("people:export", "export", "own data download"),
-        ("account_email", "view", "own login addresses"),
+        ("get", "people:profile", "view", "own profile"),
+        ("post", "people:export", "export", "own data download"),
+        ("get", "account_email", "view", "own login addresses"),
     ],
 )
 def test_a_page_showing_personal_data_records_who_saw_what(
-    client: Client, member: User, url_name: str, action: str, reason: str
+    client: Client, member: User, method: str, url_name: str, action: str, reason: str
 ) -> None:
     # given
     client.force_login(member)
 
     # when
-    response = client.get(reverse(url_name))
+    response = getattr(client, method)(reverse(url_name))
 
     # then
     assert response.status_code == 200
@@ -43,6 +43,18 @@ def test_a_page_showing_personal_data_records_who_saw_what(
     )
     assert "email" in event.fields
     assert event.where == reverse(url_name)
+
+
+def test_the_data_download_is_never_a_plain_link(client: Client, member: User) -> None:
+    # given: a link or an image elsewhere pointing at the download
+    client.force_login(member)
+
+    # when
+    response = client.get(reverse("people:export"))
+
+    # then: nothing is downloaded and nothing is recorded
+    assert response.status_code == 405
+    assert AuditEvent.objects.count() == 0
 
 
 @pytest.mark.parametrize("url_name", ["people:dashboard", "people:tokens", "people:delete"])
