@@ -18,6 +18,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -143,12 +144,10 @@ class Dataset:
     role_grants: int = 0
     join_requests: int = 0
     seconds: float = 0.0
-    # Group slugs by kind, biggest group of each kind first.
-    slugs: dict[str, list[str]] = field(default_factory=dict)
     member_counts: dict[str, int] = field(default_factory=dict)
     emails: list[str] = field(default_factory=list)
-    # The members of the biggest area group, founder first (for sessions and tokens).
-    big_area_member_ids: list[int] = field(default_factory=list)
+    # The founder of the biggest area group (for sessions and tokens).
+    founder_id: int = 0
     # The street, ward and area groups that member founded (and is steward of), by kind.
     founder_groups: dict[str, str] = field(default_factory=dict)
 
@@ -224,10 +223,16 @@ class _Plan:
     members: list[User]
 
 
-def _group(
-    *, name: str, slug: str, kind: str, parent: Group | None, place: str, **fields: object
-) -> Group:
-    return Group(name=name, slug=slug, kind=kind, parent=parent, place=place, **fields)
+def _plan(members: list[User], centre: tuple[float, float], **fields: Any) -> _Plan:
+    """A group founded by the first of `members`, around `centre`; its parent is set later."""
+    latitude, longitude = centre
+    group = Group(
+        created_by=members[0],
+        centre_latitude=_coordinate(latitude),
+        centre_longitude=_coordinate(longitude),
+        **fields,
+    )
+    return _Plan(group, members)
 
 
 def _grant(
@@ -247,8 +252,7 @@ def _grant(
 @transaction.atomic
 def load() -> Dataset:
     """Load the whole dataset into the (empty, migrated) database."""
-    started = timezone.now()
-    now = started
+    now = timezone.now()
     rng = random.Random(SEED)
     users = _make_members(rng, now)
     rng.shuffle(users)
@@ -273,96 +277,69 @@ def load() -> Dataset:
             ward_members: list[User] = []
             for street_name in STREET_NAMES[:STREETS_PER_WARD]:
                 members = street_members[s]
-                lat, lon = _near(rng, ward_lat, ward_lon, 1)
-                place = f"{ward_name} {area_name}"
-                streets.append(
-                    (
-                        _Plan(
-                            _group(
-                                name=f"{street_name} Neighbours",
-                                slug=slugify(f"{street_name} {ward_name} {area_name}"),
-                                kind=Group.Kind.STREET,
-                                parent=None,
-                                place=place,
-                                description=(
-                                    f"Neighbours on {street_name} looking out for each other: "
-                                    "shopping, lifts, a friendly knock on the door."
-                                ),
-                                centre_latitude=_coordinate(lat),
-                                centre_longitude=_coordinate(lon),
-                                radius_km=Decimal("0.5"),
-                                languages=["en"],
-                                created_by=members[0],
-                                **common,
-                            ),
-                            members,
-                        ),
-                        len(wards),
-                    )
+                street = _plan(
+                    members,
+                    _near(rng, ward_lat, ward_lon, 1),
+                    name=f"{street_name} Neighbours",
+                    slug=slugify(f"{street_name} {ward_name} {area_name}"),
+                    kind=Group.Kind.STREET,
+                    place=f"{ward_name} {area_name}",
+                    description=(
+                        f"Neighbours on {street_name} looking out for each other: shopping, "
+                        "lifts, a friendly knock on the door."
+                    ),
+                    radius_km=Decimal("0.5"),
+                    languages=["en"],
+                    **common,
                 )
+                streets.append((street, len(wards)))
                 ward_members += [
                     m for i, m in enumerate(members) if i == 0 or rng.random() < WARD_SHARE
                 ]
                 s += 1
-            wards.append(
-                (
-                    _Plan(
-                        _group(
-                            name=f"{area_name} {ward_name} Ward Mutual Aid",
-                            slug=slugify(f"{area_name} {ward_name} ward"),
-                            kind=Group.Kind.WARD,
-                            parent=None,
-                            place=f"{ward_name} {area_name}",
-                            description=(
-                                f"The {ward_name} ward of {area_name}: a weekly food share, a "
-                                "tool library and help with forms. Ring the hotline if you need "
-                                "anything picked up."
-                            ),
-                            centre_latitude=_coordinate(ward_lat),
-                            centre_longitude=_coordinate(ward_lon),
-                            radius_km=Decimal("2"),
-                            languages=["en", *rng.sample(LANGUAGES, k=2)],
-                            hotline_phone=f"+44 161 496 {len(wards):04d}",
-                            contact_email=f"ward{len(wards)}@{EMAIL_DOMAIN}",
-                            join_needs_vouch=len(wards) % 10 == 0,
-                            created_by=ward_members[0],
-                            **common,
-                        ),
-                        ward_members,
-                    ),
-                    len(areas),
-                )
+            ward = _plan(
+                ward_members,
+                (ward_lat, ward_lon),
+                name=f"{area_name} {ward_name} Ward Mutual Aid",
+                slug=slugify(f"{area_name} {ward_name} ward"),
+                kind=Group.Kind.WARD,
+                place=f"{ward_name} {area_name}",
+                description=(
+                    f"The {ward_name} ward of {area_name}: a weekly food share, a tool library "
+                    "and help with forms. Ring the hotline if you need anything picked up."
+                ),
+                radius_km=Decimal("2"),
+                languages=["en", *rng.sample(LANGUAGES, k=2)],
+                hotline_phone=f"+44 161 496 {len(wards):04d}",
+                contact_email=f"ward{len(wards)}@{EMAIL_DOMAIN}",
+                join_needs_vouch=len(wards) % 10 == 0,
+                **common,
             )
+            wards.append((ward, len(areas)))
             area_members += [
                 m
                 for i, m in enumerate(ward_members)
                 if (i == 0 and w == 0) or rng.random() < AREA_SHARE
             ]
-        areas.append(
-            _Plan(
-                _group(
-                    name=f"{area_name} Mutual Aid",
-                    slug=slugify(area_name),
-                    kind=Group.Kind.AREA,
-                    parent=None,
-                    place=area_name,
-                    description=(
-                        f"Neighbours helping neighbours across {area_name}: shopping and "
-                        "prescriptions, lifts to appointments and a friendly phone call. No forms, "
-                        "no questions about who deserves what."
-                    ),
-                    centre_latitude=_coordinate(area_lat),
-                    centre_longitude=_coordinate(area_lon),
-                    radius_km=Decimal("6"),
-                    languages=["en", *rng.sample(LANGUAGES, k=3)],
-                    hotline_phone=f"+44 161 497 {a:04d}",
-                    contact_email=f"area{a}@{EMAIL_DOMAIN}",
-                    created_by=area_members[0],
-                    **common,
-                ),
-                area_members,
-            )
+        area = _plan(
+            area_members,
+            (area_lat, area_lon),
+            name=f"{area_name} Mutual Aid",
+            slug=slugify(area_name),
+            kind=Group.Kind.AREA,
+            place=area_name,
+            description=(
+                f"Neighbours helping neighbours across {area_name}: shopping and prescriptions, "
+                "lifts to appointments and a friendly phone call. No forms, no questions about "
+                "who deserves what."
+            ),
+            radius_km=Decimal("6"),
+            languages=["en", *rng.sample(LANGUAGES, k=3)],
+            hotline_phone=f"+44 161 497 {a:04d}",
+            contact_email=f"area{a}@{EMAIL_DOMAIN}",
+            **common,
         )
+        areas.append(area)
 
     # Save top-down so each level knows its parent's primary key.
     Group.objects.bulk_create([p.group for p in areas])
@@ -462,10 +439,10 @@ def load() -> Dataset:
 
     # Newcomers waiting for a vouch in the wards that want one: people from the next area.
     requests = []
-    for i, (plan, _) in enumerate(wards):
+    for plan, area_index in wards:
         if not plan.group.join_needs_vouch:
             continue
-        strangers = areas[(wards[i][1] + 1) % len(areas)].members[:3]
+        strangers = areas[(area_index + 1) % len(areas)].members[:3]
         requests += [
             JoinRequest(
                 group=plan.group,
@@ -477,26 +454,16 @@ def load() -> Dataset:
         ]
     JoinRequest.objects.bulk_create(requests)
 
-    def by_size(kind_plans: list[_Plan]) -> list[str]:
-        return [p.group.slug for p in sorted(kind_plans, key=lambda p: -len(p.members))]
-
-    biggest_area = max(areas, key=lambda p: len(p.members))
+    founder = max(areas, key=lambda p: len(p.members)).members[0]
     return Dataset(
         members=len(users),
         groups=len(plans),
         memberships=len(memberships),
         role_grants=len(grants),
         join_requests=len(requests),
-        seconds=(timezone.now() - started).total_seconds(),
-        slugs={
-            "area": by_size(areas),
-            "ward": by_size([p for p, _ in wards]),
-            "street": by_size([p for p, _ in streets]),
-        },
+        seconds=(timezone.now() - now).total_seconds(),
         member_counts={p.group.slug: len(p.members) for p in plans},
         emails=[u.email for u in users],
-        big_area_member_ids=[u.pk for u in biggest_area.members],
-        founder_groups={
-            p.group.kind: p.group.slug for p in plans if p.members[0] == biggest_area.members[0]
-        },
+        founder_id=founder.pk,
+        founder_groups={p.group.kind: p.group.slug for p in plans if p.members[0] == founder},
     )

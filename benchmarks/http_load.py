@@ -4,13 +4,11 @@ Only the loopback address is ever used. Every loop has a fixed number of request
 request a timeout.
 """
 
-import ctypes
 import http.client
 import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -22,7 +20,7 @@ from time import perf_counter
 from inprocess import Target
 from stats import median, p95
 
-from mutualaid.cli import web_command
+from mutualaid.cli import die_with_parent, web_command
 
 HOST = "127.0.0.1"
 REQUEST_TIMEOUT = 30.0
@@ -30,16 +28,6 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 # What a browser sends; the site compresses pages and WhiteNoise serves pre-compressed files.
 BROWSER_HEADERS = {"Accept-Encoding": "gzip", "User-Agent": "mutualaid-benchmark"}
-
-
-def _own_group_dying_with_parent() -> None:
-    """Runs in the server process before gunicorn starts: its own process group (so it can be
-    stopped as a whole, and a terminal's Ctrl-C reaches only the benchmark), and a SIGTERM
-    should the benchmark itself be killed."""
-    os.setpgid(0, 0)
-    if sys.platform.startswith("linux"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -59,7 +47,9 @@ def server(*, env: dict[str, str], workers: int, log_path: Path) -> Iterator[int
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_own_group_dying_with_parent,
+            # Its own process group, so it can be stopped as a whole and a terminal's Ctrl-C
+            # reaches only the benchmark; a SIGTERM should the benchmark itself be killed.
+            preexec_fn=die_with_parent,
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT

@@ -29,8 +29,10 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,24 +106,29 @@ def postgres_recreate(url: str, *, create: bool) -> None:
 # --- Facts about this machine and run. -------------------------------------------------------
 
 
-def _cpu_model() -> str:
+def _proc_value(path: str, key: str) -> str | None:
+    """The value of the first `key: value` line of a /proc file, or None where there is no such
+    file or line (a system other than Linux)."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        lines = Path(path).read_text().splitlines()
     except OSError:
-        pass
-    return platform.processor() or "unknown"
+        return None
+    for line in lines:
+        name, _colon, value = line.partition(":")
+        if name.strip() == key:
+            return value.strip()
+    return None
+
+
+def _cpu_model() -> str:
+    return _proc_value("/proc/cpuinfo", "model name") or platform.processor() or "unknown"
 
 
 def _memory() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB RAM"
-    except OSError:
-        pass
-    return "RAM unknown"
+    total = _proc_value("/proc/meminfo", "MemTotal")  # "32768000 kB"
+    if total is None:
+        return "RAM unknown"
+    return f"{int(total.split()[0]) / 1024 / 1024:.0f} GiB RAM"
 
 
 def _database_version() -> str:
@@ -147,6 +154,27 @@ def _load_average() -> str:
 # --- The report. ------------------------------------------------------------------------------
 
 
+def _against_baseline(
+    results: list[Any], seconds: Callable[[Any], list[float]]
+) -> list[tuple[Any, float, str]]:
+    """Each result with the median of its `seconds`, and that against the first result's."""
+    from stats import median, ratio
+
+    baseline = median(seconds(results[0]))
+    return [
+        (result, median(seconds(result)), ratio(median(seconds(result)), baseline))
+        for result in results
+    ]
+
+
+def _subsection(title: str, *blocks: str) -> list[str]:
+    """A `###` section of the report: its title, then each block (a paragraph, a table)."""
+    lines = ["", f"### {title}"]
+    for block in blocks:
+        lines += ["", block]
+    return lines
+
+
 def build_section(
     *,
     args: argparse.Namespace,
@@ -161,42 +189,36 @@ def build_section(
     http_plan: str,
     members: int,
 ) -> str:
-    from stats import median, ms, ratio, table
+    from stats import median, ms, table
 
     title = "SQLite" if kind == "sqlite" else "PostgreSQL"
+    command = " ".join([".venv/bin/python", "benchmarks/run.py", *map(shlex.quote, sys.argv[1:])])
     lines = [
         f"## {title}",
         "",
-        f"Measured {started:%Y-%m-%d %H:%M} UTC with "
-        f"`{' '.join(['.venv/bin/python', 'benchmarks/run.py', *map(shlex.quote, sys.argv[1:])])}`"
-        f" ({args.runs} runs{', quick' if args.quick else ''}; every figure is the median of the "
-        "runs).",
+        f"Measured {started:%Y-%m-%d %H:%M} UTC with `{command}` ({args.runs} runs"
+        f"{', quick' if args.quick else ''}; every figure is the median of the runs).",
         "",
     ]
     lines += [f"- {key}: {value}" for key, value in facts.items()]
 
-    baseline = median(http_results[0].seq_median)
-    rows = []
-    for r in http_results:
-        rows.append(
-            [
-                r.target.name,
-                f"{r.size:,}",
-                ms(median(r.seq_median)),
-                ms(median(r.seq_p95)),
-                f"{median(r.seq_rps):,.0f}",
-                ms(median(r.conc_median)),
-                ms(median(r.conc_p95)),
-                f"{median(r.conc_rps):,.0f}",
-                ratio(median(r.seq_median), baseline),
-            ]
-        )
-    lines += [
-        "",
-        "### Over HTTP: the production server",
-        "",
+    http_rows = [
+        [
+            r.target.name,
+            f"{r.size:,}",
+            ms(seconds),
+            ms(median(r.seq_p95)),
+            f"{median(r.seq_rps):,.0f}",
+            ms(median(r.conc_median)),
+            ms(median(r.conc_p95)),
+            f"{median(r.conc_rps):,.0f}",
+            against,
+        ]
+        for r, seconds, against in _against_baseline(http_results, lambda r: r.seq_median)
+    ]
+    lines += _subsection(
+        "Over HTTP: the production server",
         http_plan,
-        "",
         table(
             [
                 "Request",
@@ -209,68 +231,44 @@ def build_section(
                 "Req/s, 4 clients",
                 "vs baseline",
             ],
-            rows,
+            http_rows,
             "lrrrrrrrr",
         ),
-    ]
+    )
 
-    baseline = median(page_results[0].seconds)
-    rows = [
-        [
-            r.target.name,
-            "/".join(str(q) for q in sorted(r.queries)),
-            ms(median(r.seconds)),
-            ratio(median(r.seconds), baseline),
-        ]
-        for r in page_results
+    page_rows = [
+        [r.target.name, "/".join(str(q) for q in sorted(r.queries)), ms(seconds), against]
+        for r, seconds, against in _against_baseline(page_results, lambda r: r.seconds)
     ]
-    lines += [
-        "",
-        "### In-process: Django's test client, no network",
-        "",
+    lines += _subsection(
+        "In-process: Django's test client, no network",
         "Time from request to response inside one process (persistent database connection, no "
         "compression), and the SQL queries one request makes (several figures would mean the "
         "count changed between runs).",
-        "",
-        table(["Page", "SQL queries", "Median ms", "vs baseline"], rows, "lrrr"),
-    ]
+        table(["Page", "SQL queries", "Median ms", "vs baseline"], page_rows, "lrrr"),
+    )
 
-    baseline = median(crypto_results[0].seconds)
-    rows = [
-        [
-            r.name,
-            ms(median(r.seconds)),
-            f"{median(r.seconds) / r.count * 1e6:.1f}",
-            ratio(median(r.seconds), baseline),
-        ]
-        for r in crypto_results
+    crypto_rows = [
+        [r.name, ms(seconds), f"{seconds / r.count * 1e6:.1f}", against]
+        for r, seconds, against in _against_baseline(crypto_results, lambda r: r.seconds)
     ]
-    lines += [
-        "",
-        "### Encrypting personal data",
-        "",
-        table(["Operation", "Total ms", "µs per value", "vs baseline"], rows, "lrrr"),
-    ]
+    lines += _subsection(
+        "Encrypting personal data",
+        table(["Operation", "Total ms", "µs per value", "vs baseline"], crypto_rows, "lrrr"),
+    )
 
-    baseline = median(lookup_results[0].seconds)
-    rows = [
-        [r.name, ms(median(r.seconds)), ratio(median(r.seconds), baseline)] for r in lookup_results
+    lookup_rows = [
+        [r.name, ms(seconds), against]
+        for r, seconds, against in _against_baseline(lookup_results, lambda r: r.seconds)
     ]
-    lines += [
-        "",
-        f"### Finding one member among {members:,}",
-        "",
+    lines += _subsection(
+        f"Finding one member among {members:,}",
         "Each lookup loads the whole member row, so every line includes decrypting its email, "
         "phone and address; the median of single lookups of different members.",
-        "",
-        table(["Lookup", "ms per lookup", "vs baseline"], rows, "lrr"),
-        "",
+        table(["Lookup", "ms per lookup", "vs baseline"], lookup_rows, "lrr"),
         "The query plan of the email lookup:",
-        "",
-        "```",
-        plan.strip(),
-        "```",
-    ]
+        f"```\n{plan.strip()}\n```",
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -328,7 +326,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> str:
     data = dataset.load()
     say(f"Loaded {data.describe()} in {data.seconds:.1f} s")
 
-    founder = User.objects.get(pk=data.big_area_member_ids[0])
+    founder = User.objects.get(pk=data.founder_id)
     _token, raw_token = api_token_create(user=founder, name="benchmark")
     session_client = Client(HTTP_HOST="127.0.0.1")
     session_client.force_login(founder)
@@ -339,17 +337,14 @@ def run(args: argparse.Namespace, data_dir: Path) -> str:
     bearer = {"Authorization": f"Bearer {raw_token}"}
     groups = data.founder_groups
     sizes = {k: data.member_counts[slug] for k, slug in groups.items()}
-    area, ward, street = groups["area"], groups["ward"], groups["street"]
+    area = groups["area"]
 
-    def group_page(kind: str, who: str) -> str:
-        return f"Group page as {who} ({kind}, {sizes[kind]:,} members)"
+    def group_page(kind: str, who: str, headers: dict[str, str] | None = None) -> Target:
+        name = f"Group page as {who} ({kind}, {sizes[kind]:,} members)"
+        return Target(name, f"/groups/{groups[kind]}/", headers or {})
 
-    http_targets = [
-        Target("Baseline: static file (site.css)", staticfiles_storage.url("mutualaid/site.css")),
-        Target("Home page `/`", "/"),
-        Target("Home page search `/?q=ward`", "/?q=ward"),
-        Target(group_page("area", "a visitor"), f"/groups/{area}/"),
-        Target(group_page("area", "its steward"), f"/groups/{area}/", cookie),
+    home = [Target("Home page `/`", "/"), Target("Home page search `/?q=ward`", "/?q=ward")]
+    api = [
         Target("API `/api/groups?limit=50`", "/api/groups?limit=50"),
         Target("API `/api/groups/{slug}`", f"/api/groups/{area}"),
         Target(
@@ -358,32 +353,31 @@ def run(args: argparse.Namespace, data_dir: Path) -> str:
             bearer,
         ),
     ]
+    http_targets = [
+        Target("Baseline: static file (site.css)", staticfiles_storage.url("mutualaid/site.css")),
+        *home,
+        group_page("area", "a visitor"),
+        group_page("area", "its steward", cookie),
+        *api,
+    ]
     page_targets = [
         Target("Baseline: privacy notice (a template, no data)", "/privacy/"),
-        Target("Home page `/`", "/"),
-        Target("Home page search `/?q=ward`", "/?q=ward"),
+        *home,
         Target("Home page search, page 5", "/?q=ward&page=5"),
-        *[Target(group_page(k, "a visitor"), f"/groups/{s}/") for k, s in groups.items()],
-        *[Target(group_page(k, "its steward"), f"/groups/{s}/", cookie) for k, s in groups.items()],
+        *[group_page(kind, "a visitor") for kind in groups],
+        *[group_page(kind, "its steward", cookie) for kind in groups],
         Target(
             f"All members page ({sizes['area']:,} members, 100 a page)",
             f"/groups/{area}/members/",
             cookie,
         ),
-        Target("API `/api/groups?limit=50`", "/api/groups?limit=50"),
-        Target("API `/api/groups/{slug}`", f"/api/groups/{area}"),
-        Target(
-            "API `/api/groups/{slug}/members?limit=50` (token)",
-            f"/api/groups/{area}/members?limit=50",
-            bearer,
-        ),
+        *api,
         Target(
             "API `/api/groups/{slug}/members?limit=50&offset=400` (token)",
             f"/api/groups/{area}/members?limit=50&offset=400",
             bearer,
         ),
     ]
-    del ward, street
     quick = args.quick
     say("In-process: pages and SQL queries")
     page_results = inprocess.pages(page_targets, runs=args.runs, repeats=3 if quick else 5)
@@ -420,12 +414,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> str:
         )
     say("HTTP: server stopped")
 
-    import django as dj
-
     facts = {
         "Machine": f"{os.cpu_count()} CPUs ({_cpu_model()}), {_memory()}, "
         f"load average before the run {load_before}",
-        "Software": f"Python {platform.python_version()}, Django {dj.get_version()}, "
+        "Software": f"Python {platform.python_version()}, Django {django.get_version()}, "
         f"gunicorn {_version('gunicorn')}, {platform.system()} {platform.release()}",
         "Database": _database_version(),
         "Dataset": data.describe(),

@@ -75,7 +75,7 @@ def web_command(*, host: str, port: int, workers: int) -> list[str]:
     ]
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in each child before it starts: its own process group, so a terminal's Ctrl-C
     reaches only the parent (which forwards it once), and a SIGTERM if the parent dies."""
     os.setpgid(0, 0)
@@ -109,7 +109,7 @@ def run_processes(
     try:
         for name, command in commands.items():
             named[name] = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-                list(command), env=env, preexec_fn=_die_with_parent
+                list(command), env=env, preexec_fn=die_with_parent
             )
         children = list(named.values())
         while not received:
@@ -192,7 +192,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _serve(args)
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+def cmd_worker(_args: argparse.Namespace) -> int:
     _setup_django()
     return _manage(worker_arguments())
 
@@ -209,11 +209,13 @@ def _manage(argv: Sequence[str]) -> int:
 
 
 def _call(command: str, **options: object) -> int:
+    """A management command with the options given; one left out (None) takes the command's
+    own default."""
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
     try:
-        call_command(command, **options)
+        call_command(command, **{key: value for key, value in options.items() if value is not None})
     except CommandError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1
@@ -264,17 +266,13 @@ def _parser() -> argparse.ArgumentParser:
 
     createuser = commands.add_parser("createuser", help="create a member with a verified email")
     createuser.add_argument("--email", required=True)
-    createuser.add_argument(
-        "--password", default=None, help="leave out to log in only by emailed code"
-    )
-    createuser.add_argument(
-        "--name", default="Member", help="display name (a pseudonym is fine; default Member)"
-    )
+    createuser.add_argument("--password", help="leave out to log in only by emailed code")
+    createuser.add_argument("--name", help="display name (a pseudonym is fine; default Member)")
     createuser.set_defaults(handler=cmd_createuser)
 
     token = commands.add_parser("token", help="print a new personal API token for a member")
     token.add_argument("--email", required=True)
-    token.add_argument("--name", default="Command line", help="what the token is for")
+    token.add_argument("--name", help="what the token is for (default Command line)")
     token.set_defaults(handler=cmd_token)
 
     # Parsed by Django itself (see main), listed here for --help.
@@ -288,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup_django()
         return _manage(arguments[1:])
     args = _parser().parse_args(arguments)
-    return int(args.handler(args))
+    return args.handler(args)
 
 
 if __name__ == "__main__":

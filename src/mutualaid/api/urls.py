@@ -6,37 +6,22 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from mutualaid.api.api import api
 
 app_name = "api"
 
-
-@require_GET
-def api_root(request: HttpRequest) -> JsonResponse:
-    """Where the API describes itself."""
-    return JsonResponse(
-        {
-            "title": api.title,
-            "version": api.version,
-            "openapi": reverse("api:openapi-json"),
-            "docs": reverse("api:openapi-view"),
-        }
-    )
+# django-ninja's pages that only describe the API; its operations check their own methods.
+DOCUMENT_VIEWS = {"openapi-json", "openapi-view"}
 
 
-# It does nothing, so there is nothing to protect; without the exemption a POST to a mistyped
-# address would get Django's HTML CSRF page instead of this JSON answer.
-@csrf_exempt
-def unknown_endpoint(request: HttpRequest) -> JsonResponse:
-    """Addresses under /api/ that match no operation answer in JSON like the rest of the API."""
-    return JsonResponse({"detail": _("Not found.")}, status=404)
+def _json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answers in JSON where Django or django-ninja would not: a method the address does not
+    take is a JSON 405 (not plain text), and the view is exempt from Django's CSRF check (no
+    HTML 403 page). The API reads no session cookie, so there is nothing for CSRF to protect."""
 
-
-def _json_method_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """django-ninja answers a method an address does not take with plain text; make it JSON."""
-
+    @csrf_exempt
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
@@ -51,11 +36,35 @@ def _json_method_not_allowed(view: Callable[..., HttpResponse]) -> Callable[...,
     return wrapped
 
 
+@_json_errors
+@require_safe
+def api_root(request: HttpRequest) -> JsonResponse:
+    """Where the API describes itself."""
+    return JsonResponse(
+        {
+            "title": api.title,
+            "version": api.version,
+            "openapi": reverse("api:openapi-json"),
+            "docs": reverse("api:openapi-view"),
+        }
+    )
+
+
+@_json_errors
+def unknown_endpoint(request: HttpRequest) -> JsonResponse:
+    """Addresses under /api/ that match no operation answer in JSON like the rest of the API."""
+    return JsonResponse({"detail": _("Not found.")}, status=404)
+
+
 def _ninja_patterns() -> list[URLPattern | URLResolver]:
     return [
         URLPattern(
             pattern.pattern,
-            _json_method_not_allowed(pattern.callback),
+            _json_errors(
+                require_safe(pattern.callback)
+                if pattern.name in DOCUMENT_VIEWS
+                else pattern.callback
+            ),
             pattern.default_args,
             pattern.name,
         )

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from mutualaid.api.auth import TOKEN_OPTIONAL_OPENAPI, token_optional
+from mutualaid.api.auth import TOKEN_OPTIONAL
 from mutualaid.api.errors import ErrorOut, ValidationErrorOut
 from mutualaid.api.pagination import LimitOffset
 from mutualaid.api.text import NO_NUL_CHARACTER
@@ -20,8 +20,6 @@ from mutualaid.groups import permissions, selectors, services
 from mutualaid.groups.models import Group, JoinRequest, Membership, RoleGrant
 
 router = Router(tags=["groups"])
-
-PAGE_LIMIT = 100
 
 
 class GroupSummary(Schema):
@@ -94,11 +92,15 @@ class RoleGrantOut(Schema):
     holder: str = Field(description="The holder's display name.")
     granted_at: datetime
     expires_at: datetime
-    reason: str
+    reason: str = Field(description="Why the group gave the role, as the group page shows it.")
 
     @staticmethod
     def resolve_role_name(grant: RoleGrant) -> str:
         return str(grant.get_role_display())
+
+    @staticmethod
+    def resolve_reason(grant: RoleGrant) -> str:
+        return grant.reason_display
 
     @staticmethod
     def resolve_holder(grant: RoleGrant) -> str:
@@ -108,11 +110,10 @@ class RoleGrantOut(Schema):
 @router.get(
     "",
     response={200: list[GroupSummary], 401: ErrorOut, 422: ValidationErrorOut},
-    auth=token_optional,
-    openapi_extra=TOKEN_OPTIONAL_OPENAPI,
     summary="List groups",
+    **TOKEN_OPTIONAL,
 )
-@paginate(LimitOffset, max_limit=PAGE_LIMIT)
+@paginate(LimitOffset)
 def list_groups(
     request: HttpRequest,
     q: str = Query(
@@ -131,9 +132,8 @@ def list_groups(
 @router.get(
     "/{slug:slug}",
     response={200: GroupDetail, 401: ErrorOut, 404: ErrorOut},
-    auth=token_optional,
-    openapi_extra=TOKEN_OPTIONAL_OPENAPI,
     summary="Show a group",
+    **TOKEN_OPTIONAL,
 )
 def get_group(request: HttpRequest, slug: str) -> Group:
     """A group's public details and policies."""
@@ -185,7 +185,7 @@ def _group_for_members(request: HttpRequest, slug: str) -> Group:
     },
     summary="List a group's members",
 )
-@paginate(LimitOffset, max_limit=PAGE_LIMIT)
+@paginate(LimitOffset)
 def list_members(request: HttpRequest, slug: str) -> QuerySet[Membership]:
     """Who is in the group, oldest member first. Members only."""
     return selectors.group_members(group=_group_for_members(request, slug))

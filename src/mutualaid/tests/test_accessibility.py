@@ -2,19 +2,11 @@
 keyboard reaches the skip link first and focus is visible, and nothing scrolls sideways on a
 320 px wide phone."""
 
-import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connections
-from django.test import Client
-from django.utils import timezone
 
 from mutualaid.groups import services as group_services
 from mutualaid.groups.models import Group, Role
@@ -22,19 +14,10 @@ from mutualaid.groups.tests.factories import make_group
 from mutualaid.people import services as people_services
 from mutualaid.people.models import User
 from mutualaid.people.tests.factories import UserFactory
+from mutualaid.tests.chromium import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOTS = Path("test-results")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 
@@ -96,7 +79,6 @@ def _world() -> World:
         holder=confirmer,
         role=Role.TREASURER,
         reason="Keeps the books",
-        expires_at=timezone.now() + timedelta(days=60),
     )
     group_services.group_skill_add(group=group, member=member, name="Bike repairs")
     people_services.api_token_create(user=member, name="My phone")
@@ -145,59 +127,6 @@ def _pages(world: World) -> list[tuple[str, str, User | None]]:
     ]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium.")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are safe.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            connections.close_all()
-            browser.close()
-
-
-@pytest.fixture
-def open_page(browser: Any, live_server: Any) -> Iterator[Any]:
-    """open_page(user, **context options) -> a page in a fresh browser context, logged in as
-    `user` through the session cookie of a forced login."""
-    contexts: list[Any] = []
-
-    def opener(user: User | None = None, **options: Any) -> Any:
-        options.setdefault("locale", "en-GB")
-        context = browser.new_context(**options)
-        contexts.append(context)
-        if user is not None:
-            client = Client()
-            client.force_login(user)
-            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-            context.add_cookies(
-                [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-            )
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        return page
-
-    try:
-        yield opener
-    finally:
-        # While Playwright's loop runs, Django keeps the test's database connections per
-        # context rather than per thread; close the ones opened here, or the test database
-        # could not be dropped on PostgreSQL.
-        connections.close_all()
-        for context in contexts:
-            context.close()
-
-
 def _visit(page: Any, url: str) -> None:
     page.goto(url)
     if "/api/docs" in url:
@@ -229,11 +158,6 @@ def _violations(page: Any, name: str) -> list[str]:
                 f"{name}: {violation['id']} at {node['target']}: {violation['help']} ({summary})"
             )
     return found
-
-
-def _screenshot_on_failure(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"a11y-{name.replace(' ', '-')}.png", full_page=True)
 
 
 def _contrast_with_white(css_colour: str) -> float:
@@ -356,7 +280,7 @@ def test_no_page_scrolls_sideways_on_a_320_px_wide_screen(live_server, open_page
             "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
         if scroll_width > client_width + 1:
-            _screenshot_on_failure(page, name)
+            screenshot(page, f"a11y-{name}")
             too_wide.append(f"{name}: {scroll_width} px wide in {client_width} px")
 
     # then

@@ -16,7 +16,7 @@ from django.contrib.auth import authenticate
 
 from mutualaid import cli
 from mutualaid.people.models import ApiToken, User
-from mutualaid.people.services import api_token_authenticate
+from mutualaid.people.services import api_token_authenticate, member_erase
 from mutualaid.people.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -152,30 +152,43 @@ def test_token_prints_a_working_token_once(capsys):
     assert raw not in (token.digest, token.prefix)
 
 
-def test_token_for_an_unknown_email_is_an_error(capsys):
+def test_token_without_a_name_is_named_for_the_command_line(capsys):
     # given
-    UserFactory(email="known@example.org")
+    member = UserFactory(email="script@example.org")
 
     # when
-    code = cli.main(["token", "--email", "unknown@example.org"])
+    code = cli.main(["token", "--email", "script@example.org"])
+
+    # then
+    assert code == 0
+    assert ApiToken.objects.get(user=member).name == "Command line"
+
+
+def _someone_else() -> None:
+    UserFactory(email="known@example.org")
+
+
+def _deactivated() -> None:
+    UserFactory(email="sought@example.org", is_active=False)
+
+
+def _erased() -> None:
+    member_erase(member=UserFactory(email="sought@example.org"))
+
+
+@pytest.mark.parametrize("given", [_someone_else, _deactivated, _erased])
+def test_token_for_an_address_no_active_member_has_is_an_error(capsys, given):
+    # given
+    given()
+
+    # when
+    code = cli.main(["token", "--email", "sought@example.org"])
 
     # then
     assert code == 1
     assert capsys.readouterr().err == (
-        "Error: No active member has the email address 'unknown@example.org'.\n"
+        "Error: No active member has the email address 'sought@example.org'.\n"
     )
-    assert ApiToken.objects.count() == 0
-
-
-def test_token_for_a_deactivated_member_is_an_error(capsys):
-    # given
-    UserFactory(email="gone@example.org", is_active=False)
-
-    # when
-    code = cli.main(["token", "--email", "gone@example.org"])
-
-    # then
-    assert code == 1
     assert ApiToken.objects.count() == 0
 
 

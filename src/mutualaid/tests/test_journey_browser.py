@@ -1,16 +1,11 @@
 """A newcomer's first visit, in a real browser: sign up by email code, find a group, join it,
 fill in the profile."""
 
-import os
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.db import connections
 
 from mutualaid.groups.models import Membership
 from mutualaid.groups.tests.factories import make_group
@@ -18,45 +13,7 @@ from mutualaid.people.models import User, availability_bit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOTS = Path("test-results")
 SATURDAY, MORNING = 5, 0
-
-
-@contextmanager
-def _page(name: str) -> Iterator:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium.")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        page = browser.new_page(locale="en-GB")
-        page.set_default_timeout(10_000)
-        try:
-            yield page
-        except BaseException:
-            SCREENSHOTS.mkdir(exist_ok=True)
-            page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
-            raise
-        finally:
-            # While Playwright's loop runs, Django keeps the test's database connections per
-            # context rather than per thread; close the ones opened here, or the test database
-            # could not be dropped on PostgreSQL.
-            connections.close_all()
-            browser.close()
 
 
 def _code_sent_to(address: str, timeout: float = 10) -> str:
@@ -73,65 +30,63 @@ def _code_sent_to(address: str, timeout: float = 10) -> str:
 
 
 def test_newcomer_signs_up_with_a_code_joins_a_group_and_fills_in_the_profile(
-    live_server, monkeypatch
+    live_server, open_page
 ):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls below are safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import expect
 
     # given
     group = make_group(name="Levenshulme Mutual Aid", place="Levenshulme, Manchester", kind="ward")
     make_group(name="Rusholme Mutual Aid", place="Rusholme, Manchester")
     email = "new.neighbour@example.org"
+    page = open_page()
 
-    with _page("journey") as page:
-        # when: sign up without a password
-        page.goto(live_server.url + "/")
-        page.get_by_role("link", name="Sign up").first.click()
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Display name").fill("Plum Tree")
-        page.get_by_label(re.compile("privacy notice")).check()
-        page.get_by_role("button", name="Sign up").click()
+    # when: sign up without a password
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Sign up").first.click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Display name").fill("Plum Tree")
+    page.get_by_label(re.compile("privacy notice")).check()
+    page.get_by_role("button", name="Sign up").click()
 
-        # and: confirm the address with the code from the email
-        page.get_by_label("Code").fill(_code_sent_to(email))
-        page.get_by_role("button", name="Confirm").click()
+    # and: confirm the address with the code from the email
+    page.get_by_label("Code").fill(_code_sent_to(email))
+    page.get_by_role("button", name="Confirm").click()
 
-        # then: logged in
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
-        member = User.objects.get(email=email)
-        assert member.display_name == "Plum Tree"
-        assert member.has_usable_password() is False
+    # then: logged in
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    member = User.objects.get(email=email)
+    assert member.display_name == "Plum Tree"
+    assert member.has_usable_password() is False
 
-        # when: find the group from the home page and join it
-        page.get_by_role("link", name="Find a group").first.click()
-        page.get_by_label("Name or place").fill("Levenshulme")
-        page.get_by_role("button", name="Search").click()
-        expect(page.get_by_role("link", name="Rusholme Mutual Aid", exact=True)).to_have_count(0)
-        page.get_by_role("link", name="Levenshulme Mutual Aid", exact=True).click()
-        page.get_by_role("button", name="Join this group").click()
+    # when: find the group from the home page and join it
+    page.get_by_role("link", name="Find a group").first.click()
+    page.get_by_label("Name or place").fill("Levenshulme")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="Rusholme Mutual Aid", exact=True)).to_have_count(0)
+    page.get_by_role("link", name="Levenshulme Mutual Aid", exact=True).click()
+    page.get_by_role("button", name="Join this group").click()
 
-        # then
-        expect(page.get_by_role("heading", name="You are a member")).to_be_visible()
-        assert Membership.objects.filter(group=group, member=member).exists()
+    # then
+    expect(page.get_by_role("heading", name="You are a member")).to_be_visible()
+    assert Membership.objects.filter(group=group, member=member).exists()
 
-        # when: say what languages, where and when
-        page.get_by_role("link", name="Profile").click()
-        page.get_by_label("Polish").check()
-        page.get_by_label("Urdu").check()
-        page.get_by_label("Home area").fill("M19")
-        page.get_by_label("Saturday morning").check()
-        page.get_by_role("button", name="Save profile").click()
+    # when: say what languages, where and when
+    page.get_by_role("link", name="Profile").click()
+    page.get_by_label("Polish").check()
+    page.get_by_label("Urdu").check()
+    page.get_by_label("Home area").fill("M19")
+    page.get_by_label("Saturday morning").check()
+    page.get_by_role("button", name="Save profile").click()
 
-        # then: the page shows what was saved, and so does the database
-        expect(page.get_by_text("Your profile is saved.")).to_be_visible()
-        expect(page.get_by_label("Polish")).to_be_checked()
-        expect(page.get_by_label("Urdu")).to_be_checked()
-        expect(page.get_by_label("English")).not_to_be_checked()
-        expect(page.get_by_label("Home area")).to_have_value("M19")
-        expect(page.get_by_label("Saturday morning")).to_be_checked()
-        expect(page.get_by_label("Saturday afternoon")).not_to_be_checked()
-        member.refresh_from_db()
-        assert sorted(member.languages) == ["pl", "ur"]
-        assert member.home_area == "M19"
-        assert member.availability == availability_bit(SATURDAY, MORNING)
+    # then: the page shows what was saved, and so does the database
+    expect(page.get_by_text("Your profile is saved.")).to_be_visible()
+    expect(page.get_by_label("Polish")).to_be_checked()
+    expect(page.get_by_label("Urdu")).to_be_checked()
+    expect(page.get_by_label("English")).not_to_be_checked()
+    expect(page.get_by_label("Home area")).to_have_value("M19")
+    expect(page.get_by_label("Saturday morning")).to_be_checked()
+    expect(page.get_by_label("Saturday afternoon")).not_to_be_checked()
+    member.refresh_from_db()
+    assert sorted(member.languages) == ["pl", "ur"]
+    assert member.home_area == "M19"
+    assert member.availability == availability_bit(SATURDAY, MORNING)

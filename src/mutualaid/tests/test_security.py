@@ -3,13 +3,11 @@ browser is told not to frame or sniff pages, and no page or API answer shows a m
 phone or exact address to anyone else."""
 
 import re
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from mutualaid.groups import services as group_services
 from mutualaid.groups.models import Group, Role
@@ -60,7 +58,6 @@ def world(db: None) -> dict[str, Any]:
         holder=lee,
         role=Role.DISPATCHER,
         reason="Answers calls",
-        expires_at=timezone.now() + timedelta(days=30),
     )
     gated = make_group(name="Oak Street", slug="oak-street", join_needs_vouch=True)
     group_services.group_join(group=gated, member=rosa, message="Hello")

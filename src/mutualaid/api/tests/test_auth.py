@@ -1,15 +1,13 @@
+from collections.abc import Callable
+
 import pytest
 from django.test import Client
 
-from mutualaid.api.tests.wire import bearer
+from mutualaid.api.tests.wire import BAD_HEADER, BAD_TOKEN, NEEDS_TOKEN, bearer, post_join
 from mutualaid.groups.models import Membership
 from mutualaid.groups.tests.factories import make_group
 from mutualaid.people.models import ApiToken, User
 from mutualaid.people.services import api_token_revoke
-
-NEEDS_TOKEN = 'This needs an API token, sent as "Authorization: Bearer <token>".'
-BAD_TOKEN = "This API token is not valid or has been revoked."
-BAD_HEADER = 'The Authorization header must read "Bearer" and your token.'
 
 
 def test_no_token_on_a_member_endpoint_is_401(client: Client, db: None) -> None:
@@ -21,33 +19,39 @@ def test_no_token_on_a_member_endpoint_is_401(client: Client, db: None) -> None:
     assert response["WWW-Authenticate"] == "Bearer"
 
 
-def test_unknown_token_is_401(client: Client, token: str) -> None:
+def _unknown(member: User, token: str) -> str:
+    return "ma_" + "x" * 43
+
+
+def _revoked(member: User, token: str) -> str:
+    api_token_revoke(user=member, token=ApiToken.objects.get(user=member))
+    return token
+
+
+def _of_a_deactivated_member(member: User, token: str) -> str:
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    return token
+
+
+# Where a token is optional too: a bad one is refused instead of served anonymously.
+@pytest.mark.parametrize("path", ["/api/me", "/api/groups", "/api/groups/{slug}"])
+@pytest.mark.parametrize("spoil", [_unknown, _revoked, _of_a_deactivated_member])
+def test_a_token_that_cannot_be_used_is_401(
+    client: Client,
+    member: User,
+    token: str,
+    path: str,
+    spoil: Callable[[User, str], str],
+) -> None:
+    # given
+    group = make_group()
+    sent = spoil(member, token)
     # when
-    response = client.get("/api/me", headers=bearer("ma_" + "x" * 43))
+    response = client.get(path.format(slug=group.slug), headers=bearer(sent))
     # then
     assert response.status_code == 401
     assert response.json() == {"detail": BAD_TOKEN}
     assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
-
-
-def test_revoked_token_is_401(client: Client, member: User, token: str) -> None:
-    # given
-    api_token_revoke(user=member, token=ApiToken.objects.get(user=member))
-    # when
-    response = client.get("/api/me", headers=bearer(token))
-    # then
-    assert response.status_code == 401
-    assert response.json() == {"detail": BAD_TOKEN}
-
-
-def test_token_of_a_deactivated_member_is_401(client: Client, member: User, token: str) -> None:
-    # given
-    User.objects.filter(pk=member.pk).update(is_active=False)
-    # when
-    response = client.get("/api/me", headers=bearer(token))
-    # then
-    assert response.status_code == 401
-    assert response.json() == {"detail": BAD_TOKEN}
 
 
 @pytest.mark.parametrize(
@@ -70,32 +74,6 @@ def test_bearer_scheme_is_case_insensitive(client: Client, member: User, token: 
     assert response.json()["id"] == member.pk
 
 
-@pytest.mark.parametrize("path", ["/api/groups", "/api/groups/{slug}"])
-def test_public_endpoint_refuses_a_bad_token_instead_of_serving_anonymously(
-    client: Client, db: None, path: str
-) -> None:
-    # given
-    group = make_group()
-    # when
-    response = client.get(path.format(slug=group.slug), headers=bearer("ma_wrong"))
-    # then
-    assert response.status_code == 401
-    assert response.json() == {"detail": BAD_TOKEN}
-
-
-@pytest.mark.parametrize("path", ["/api/groups", "/api/groups/{slug}"])
-def test_public_endpoint_refuses_a_revoked_token(
-    client: Client, member: User, token: str, path: str
-) -> None:
-    # given
-    group = make_group()
-    api_token_revoke(user=member, token=ApiToken.objects.get(user=member))
-    # when
-    response = client.get(path.format(slug=group.slug), headers=bearer(token))
-    # then
-    assert response.status_code == 401
-
-
 def test_a_logged_in_session_is_not_an_api_login(client: Client, member: User) -> None:
     # given: a browser session, but no token
     client.force_login(member)
@@ -111,7 +89,7 @@ def test_token_post_needs_no_csrf_token(member: User, auth: dict[str, str]) -> N
     client = Client(enforce_csrf_checks=True)
     group = make_group()
     # when
-    response = client.generic("POST", f"/api/groups/{group.slug}/join", headers=auth)
+    response = post_join(client, group, headers=auth)
     # then
     assert response.status_code == 201
     assert Membership.objects.filter(group=group, member=member).exists()
@@ -123,7 +101,7 @@ def test_session_cookie_cannot_drive_an_unsafe_request(member: User) -> None:
     client.force_login(member)
     group = make_group()
     # when
-    response = client.generic("POST", f"/api/groups/{group.slug}/join")
+    response = post_join(client, group)
     # then
     assert response.status_code == 401
     assert not Membership.objects.filter(group=group, member=member).exists()

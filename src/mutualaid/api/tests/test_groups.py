@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from mutualaid.api.tests.wire import as_json_time, bearer
+from mutualaid.api.tests.wire import MEMBER_OPERATIONS, NEEDS_TOKEN, as_json_time, bearer, post_join
 from mutualaid.groups import services
 from mutualaid.groups.models import Group, JoinRequest, Membership, Role, RoleGrant
 from mutualaid.groups.tests.factories import make_group
@@ -212,51 +212,37 @@ def test_group_detail_with_a_token_is_the_same(client: Client, auth: dict[str, s
 # POST /api/groups/{slug}/join
 
 
-def test_join_an_open_group_is_201_member(
-    client: Client, member: User, auth: dict[str, str]
+@pytest.mark.parametrize(("before", "status"), [(False, 201), (True, 200)], ids=["new", "again"])
+def test_join_an_open_group_is_201_member_then_200_with_one_membership(
+    client: Client, member: User, auth: dict[str, str], before: bool, status: int
 ) -> None:
     # given
     group = make_group()
+    if before:
+        services.group_join(group=group, member=member)
     # when
-    response = client.generic("POST", f"/api/groups/{group.slug}/join", headers=auth)
+    response = post_join(client, group, headers=auth)
     # then
-    assert response.status_code == 201
+    assert response.status_code == status
     assert response.json() == {"status": "member"}
     assert Membership.objects.filter(group=group, member=member).count() == 1
 
 
-def test_join_again_is_200_and_changes_nothing(
-    client: Client, member: User, auth: dict[str, str]
-) -> None:
-    # given
-    group = make_group()
-    services.group_join(group=group, member=member)
-    # when
-    response = client.generic("POST", f"/api/groups/{group.slug}/join", headers=auth)
-    # then
-    assert response.status_code == 200
-    assert response.json() == {"status": "member"}
-    assert Membership.objects.filter(group=group, member=member).count() == 1
-
-
-def test_join_a_group_that_wants_a_vouch_is_202_pending(
-    client: Client, member: User, auth: dict[str, str]
+# Markup is stored as typed; pages escape it when they show it.
+@pytest.mark.parametrize("message", ["I live on Stockport Road.", "<script>alert(1)</script>"])
+def test_join_a_group_that_wants_a_vouch_is_202_pending_with_the_message_as_typed(
+    client: Client, member: User, auth: dict[str, str], message: str
 ) -> None:
     # given
     group = make_group(join_needs_vouch=True)
     # when
-    response = client.post(
-        f"/api/groups/{group.slug}/join",
-        {"message": "I live on Stockport Road."},
-        content_type="application/json",
-        headers=auth,
-    )
+    response = post_join(client, group, {"message": message}, headers=auth)
     # then
     assert response.status_code == 202
     assert response.json() == {"status": "pending"}
     join_request = JoinRequest.objects.get(group=group, applicant=member)
     assert join_request.status == JoinRequest.Status.PENDING
-    assert join_request.message == "I live on Stockport Road."
+    assert join_request.message == message
     assert not Membership.objects.filter(group=group, member=member).exists()
 
 
@@ -265,79 +251,12 @@ def test_asking_again_while_pending_keeps_one_request(
 ) -> None:
     # given
     group = make_group(join_needs_vouch=True)
-    client.generic("POST", f"/api/groups/{group.slug}/join", headers=auth)
+    post_join(client, group, headers=auth)
     # when
-    response = client.generic("POST", f"/api/groups/{group.slug}/join", headers=auth)
+    response = post_join(client, group, headers=auth)
     # then
     assert response.status_code == 202
     assert JoinRequest.objects.filter(group=group, applicant=member).count() == 1
-
-
-def test_join_keeps_html_in_the_message_as_plain_text(
-    client: Client, member: User, auth: dict[str, str]
-) -> None:
-    # given
-    group = make_group(join_needs_vouch=True)
-    # when
-    response = client.post(
-        f"/api/groups/{group.slug}/join",
-        {"message": "<script>alert(1)</script>"},
-        content_type="application/json",
-        headers=auth,
-    )
-    # then: stored as typed; pages escape it when they show it
-    assert response.status_code == 202
-    assert JoinRequest.objects.get(applicant=member).message == "<script>alert(1)</script>"
-
-
-@pytest.mark.parametrize("body", ['{"message": ', "not json", '["message"]', '"hi"', "null"])
-def test_join_with_a_body_that_is_not_a_json_object_is_400_and_joins_nothing(
-    client: Client, member: User, auth: dict[str, str], body: str
-) -> None:
-    # given
-    group = make_group()
-    # when
-    response = client.post(
-        f"/api/groups/{group.slug}/join", body, content_type="application/json", headers=auth
-    )
-    # then
-    assert response.status_code == 400
-    assert response.json() == {"detail": "Cannot parse request body"}
-    assert not Membership.objects.filter(group=group, member=member).exists()
-
-
-@pytest.mark.parametrize("body", [{"message": "x" * 1001}, {"message": 12}, {"message": None}])
-def test_join_with_an_invalid_body_is_422_and_joins_nothing(
-    client: Client, member: User, auth: dict[str, str], body: Any
-) -> None:
-    # given
-    group = make_group()
-    # when
-    response = client.post(
-        f"/api/groups/{group.slug}/join", body, content_type="application/json", headers=auth
-    )
-    # then
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"][0] == "body"
-    assert not Membership.objects.filter(group=group, member=member).exists()
-
-
-def test_join_needs_a_token(client: Client, db: None) -> None:
-    # given
-    group = make_group()
-    # when
-    response = client.generic("POST", f"/api/groups/{group.slug}/join")
-    # then
-    assert response.status_code == 401
-    assert Membership.objects.filter(group=group).count() == 1
-
-
-def test_join_an_unknown_group_is_404(client: Client, auth: dict[str, str]) -> None:
-    # when
-    response = client.generic("POST", "/api/groups/no-such-group/join", headers=auth)
-    # then
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
 
 
 def test_join_by_get_is_not_allowed(client: Client, auth: dict[str, str]) -> None:
@@ -350,6 +269,64 @@ def test_join_by_get_is_not_allowed(client: Client, auth: dict[str, str]) -> Non
     assert response.json() == {"detail": "This address does not take this method."}
     assert response["Allow"] == "POST"
     assert Membership.objects.filter(group=group).count() == 1
+
+
+# What only a member's token opens: joining, the members and the roles
+
+
+@pytest.mark.parametrize(("method", "suffix"), MEMBER_OPERATIONS)
+def test_member_operations_need_a_token(client: Client, db: None, method: str, suffix: str) -> None:
+    # given
+    group = make_group()
+    # when
+    response = client.generic(method.upper(), f"/api/groups/{group.slug}{suffix}")
+    # then
+    assert response.status_code == 401
+    assert response.json() == {"detail": NEEDS_TOKEN}
+    assert Membership.objects.filter(group=group).count() == 1
+
+
+@pytest.mark.parametrize(("method", "suffix"), MEMBER_OPERATIONS)
+def test_member_operations_on_an_unknown_group_are_404(
+    client: Client, auth: dict[str, str], method: str, suffix: str
+) -> None:
+    # when
+    response = client.generic(method.upper(), f"/api/groups/no-such-group{suffix}", headers=auth)
+    # then
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize(
+    ("suffix", "detail"),
+    [
+        ("/members", "Only members of this group can see who is in it."),
+        ("/roles", "Only members of this group can see who holds its roles."),
+    ],
+)
+def test_members_and_roles_are_403_for_a_non_member(
+    client: Client, auth: dict[str, str], suffix: str, detail: str
+) -> None:
+    # given
+    group = make_group(members=2)
+    # when
+    response = client.get(f"/api/groups/{group.slug}{suffix}", headers=auth)
+    # then
+    assert response.status_code == 403
+    assert response.json() == {"detail": detail}
+
+
+def test_a_former_members_token_loses_access_to_members_and_roles(client: Client, db: None) -> None:
+    # given
+    group = make_group()
+    leaver = _join(group, "Leaver")
+    _token, raw = api_token_create(user=leaver, name="phone")
+    services.group_leave(group=group, member=leaver)
+    # when
+    members = client.get(f"/api/groups/{group.slug}/members", headers=bearer(raw))
+    roles = client.get(f"/api/groups/{group.slug}/roles", headers=bearer(raw))
+    # then
+    assert (members.status_code, roles.status_code) == (403, 403)
 
 
 # GET /api/groups/{slug}/members
@@ -390,16 +367,6 @@ def test_members_list_names_an_erased_member_as_former_member(
     assert [item["display_name"] for item in items] == ["Rosa", "former member"]
 
 
-def test_members_list_is_403_for_a_non_member(client: Client, auth: dict[str, str]) -> None:
-    # given
-    group = make_group(members=2)
-    # when
-    response = client.get(f"/api/groups/{group.slug}/members", headers=auth)
-    # then
-    assert response.status_code == 403
-    assert response.json() == {"detail": "Only members of this group can see who is in it."}
-
-
 def test_members_list_is_403_while_a_join_request_waits(
     client: Client, member: User, auth: dict[str, str]
 ) -> None:
@@ -410,23 +377,7 @@ def test_members_list_is_403_while_a_join_request_waits(
     response = client.get(f"/api/groups/{group.slug}/members", headers=auth)
     # then
     assert response.status_code == 403
-
-
-def test_members_list_needs_a_token(client: Client, db: None) -> None:
-    # given
-    group = make_group()
-    # when
-    response = client.get(f"/api/groups/{group.slug}/members")
-    # then
-    assert response.status_code == 401
-
-
-def test_members_list_of_an_unknown_group_is_404(client: Client, auth: dict[str, str]) -> None:
-    # when
-    response = client.get("/api/groups/no-such-group/members", headers=auth)
-    # then
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Only members of this group can see who is in it."}
 
 
 def test_members_list_query_count_is_fixed(
@@ -444,9 +395,7 @@ def test_members_list_query_count_is_fixed(
 # GET /api/groups/{slug}/roles
 
 
-def _grant(
-    group: Group, holder: User, role: str, *, days: int = 30, confirm: bool = True
-) -> RoleGrant:
+def _grant(group: Group, holder: User, role: str, *, confirm: bool = True) -> RoleGrant:
     proposer = _join(group, "Proposer")
     grant = services.role_grant_propose(
         group=group,
@@ -454,7 +403,7 @@ def _grant(
         holder=holder,
         role=role,
         reason="Chosen at the assembly",
-        expires_at=timezone.now() + timedelta(days=days),
+        expires_at=timezone.now() + timedelta(days=30),
     )
     if confirm:
         grant = services.role_grant_confirm(grant=grant, confirmer=_join(group, "Confirmer"))
@@ -512,40 +461,24 @@ def test_roles_leave_out_expired_unconfirmed_and_given_back_grants(
     assert RoleGrant.objects.in_force().filter(pk=kept.pk).exists()
 
 
-def test_roles_are_403_for_a_non_member(client: Client, auth: dict[str, str]) -> None:
-    # given
-    group = make_group()
+def test_roles_give_the_founding_reason_in_the_callers_language_as_the_group_page_does(
+    client: Client, member: User, auth: dict[str, str]
+) -> None:
+    # given: the founding steward's reason is the platform's words; the others, the group's
+    group = make_group(creator=member)
+    _grant(group, member, Role.TREASURER)
+    client.force_login(member)
     # when
-    response = client.get(f"/api/groups/{group.slug}/roles", headers=auth)
+    response = client.get(
+        f"/api/groups/{group.slug}/roles", headers={**auth, "Accept-Language": "es"}
+    )
+    page = client.get(f"/groups/{group.slug}/", headers={"Accept-Language": "es"})
     # then
-    assert response.status_code == 403
-    assert response.json() == {"detail": "Only members of this group can see who holds its roles."}
-
-
-def test_roles_need_a_token(client: Client, db: None) -> None:
-    # given
-    group = make_group()
-    # when
-    response = client.get(f"/api/groups/{group.slug}/roles")
-    # then
-    assert response.status_code == 401
-
-
-def test_roles_of_an_unknown_group_are_404(client: Client, auth: dict[str, str]) -> None:
-    # when
-    response = client.get("/api/groups/no-such-group/roles", headers=auth)
-    # then
-    assert response.status_code == 404
-
-
-def test_a_former_members_token_loses_access_to_members_and_roles(client: Client, db: None) -> None:
-    # given
-    group = make_group()
-    leaver = _join(group, "Leaver")
-    _token, raw = api_token_create(user=leaver, name="phone")
-    services.group_leave(group=group, member=leaver)
-    # when
-    members = client.get(f"/api/groups/{group.slug}/members", headers=bearer(raw))
-    roles = client.get(f"/api/groups/{group.slug}/roles", headers=bearer(raw))
-    # then
-    assert (members.status_code, roles.status_code) == (403, 403)
+    assert [(grant["role_name"], grant["reason"]) for grant in response.json()] == [
+        ("administrador/a del grupo", "Creó el grupo"),
+        ("tesorero/a", "Chosen at the assembly"),
+    ]
+    assert RoleGrant.objects.get(group=group, role=Role.STEWARD).reason == "Started the group"
+    html = page.content.decode()
+    assert "<dd>Creó el grupo</dd>" in html
+    assert "<dd>Chosen at the assembly</dd>" in html

@@ -1,8 +1,14 @@
-"""How a client writes a token and how the API writes values, for exact assertions."""
+"""How a client writes a token and a request, and how the API writes values, for exact
+assertions."""
 
 from datetime import datetime
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from django.test import Client
+
+from mutualaid.groups.models import Group
 
 
 def bearer(raw_token: str) -> dict[str, str]:
@@ -11,3 +17,35 @@ def bearer(raw_token: str) -> dict[str, str]:
 
 def as_json_time(value: datetime) -> str:
     return DjangoJSONEncoder().default(value)
+
+
+def post_join(
+    client: Client, group: Group, body: Any = None, *, headers: dict[str, str] | None = None
+) -> HttpResponse:
+    """POST to the group's join operation. A dict or list body is sent as JSON, a str or bytes
+    body as it is (JSON or not), and None sends no body at all."""
+    path = f"/api/groups/{group.slug}/join"
+    if body is None:
+        return client.generic("POST", path, headers=headers or {})
+    return client.post(path, body, content_type="application/json", headers=headers or {})
+
+
+# (method, suffix after /api/groups/{slug}) of every operation on one group, and of those that
+# need a member's token.
+GROUP_OPERATIONS = [("get", ""), ("post", "/join"), ("get", "/members"), ("get", "/roles")]
+MEMBER_OPERATIONS = GROUP_OPERATIONS[1:]
+
+NEEDS_TOKEN = 'This needs an API token, sent as "Authorization: Bearer <token>".'
+BAD_TOKEN = "This API token is not valid or has been revoked."
+BAD_HEADER = 'The Authorization header must read "Bearer" and your token.'
+
+# Every operation and the statuses it can answer: its own, 401 for a bad token (even where a
+# token is optional), 422 where it takes parameters, 400 and 413 where it reads a body.
+API_OPERATIONS = {
+    ("/api/me", "get"): {"200", "401"},
+    ("/api/groups", "get"): {"200", "401", "422"},
+    ("/api/groups/{slug}", "get"): {"200", "401", "404"},
+    ("/api/groups/{slug}/join", "post"): {"200", "201", "202", "400", "401", "404", "413", "422"},
+    ("/api/groups/{slug}/members", "get"): {"200", "401", "403", "404", "422"},
+    ("/api/groups/{slug}/roles", "get"): {"200", "401", "403", "404"},
+}

@@ -19,8 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="Command line", help="what the token is for")
 
     def handle(self, *args: Any, email: str, name: str, **options: Any) -> None:
-        user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
-        if user is None or user.erased_at is not None:
+        # An erased member is never active, and their address is gone too.
+        user = User.objects.filter(email=email, is_active=True).first()
+        if user is None:
             raise CommandError(f"No active member has the email address '{email}'.")
         _token, raw = api_token_create(user=user, name=name)
         self.stdout.write(raw)
