@@ -76,7 +76,7 @@ def test_createuser_refuses_a_taken_email_and_creates_nothing(capsys):
     # then
     assert code == 1
     assert capsys.readouterr().err == (
-        "Error: A member with the email address 'taken@example.org' already exists.\n"
+        "Error: A member with the email address “taken@example.org” already exists.\n"
     )
     assert User.objects.count() == 1
     assert EmailAddress.objects.count() == 1
@@ -103,7 +103,7 @@ def test_createuser_refuses_an_invalid_email(capsys, email):
 
     # then
     assert code == 1
-    assert capsys.readouterr().err == f"Error: '{email}' is not a valid email address.\n"
+    assert capsys.readouterr().err == f"Error: “{email}” is not a valid email address.\n"
     assert User.objects.count() == 0
 
 

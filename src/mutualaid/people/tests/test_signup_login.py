@@ -9,7 +9,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from mutualaid.common.errors import ApplicationError
 from mutualaid.people.models import User
+from mutualaid.people.services import member_create
 from mutualaid.people.tests.factories import UserFactory
 
 CODE_LINE = re.compile(r"^\s*([A-Z0-9]{3,8}(?:-[A-Z0-9]{3,8})*)\s*$", re.MULTILINE)
@@ -225,3 +227,28 @@ def test_changing_to_an_overlong_email_is_a_form_error(client: Client) -> None:
     assert list(EmailAddress.objects.filter(user=member).values_list("email", flat=True)) == [
         "sam@example.org"
     ]
+
+
+@pytest.mark.django_db
+def test_an_operator_made_member_logs_in_with_a_verified_address() -> None:
+    # when
+    member = member_create(email=" Kit@Example.org ", display_name="Kit", password=None)
+
+    # then
+    assert (member.email, member.display_name, member.has_usable_password()) == (
+        "kit@example.org",
+        "Kit",
+        False,
+    )
+    address = EmailAddress.objects.get(user=member)
+    assert (address.email, address.verified, address.primary) == ("kit@example.org", True, True)
+
+
+@pytest.mark.django_db
+def test_an_operator_cannot_make_two_members_with_one_address() -> None:
+    member_create(email="kit@example.org", display_name="Kit")
+
+    with pytest.raises(ApplicationError, match="already exists"):
+        member_create(email="KIT@example.org", display_name="Kit again")
+
+    assert User.objects.count() == 1
