@@ -5,10 +5,12 @@ kept in the data folder, so a fresh install is safe without any configuration.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.common.secrets import read_or_create_field_keys, read_or_create_secret_key
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
     "mutualaid.common",
     "mutualaid.people",
     "mutualaid.groups",
+    "mutualaid.needs",
+    "mutualaid.notify",
     "mutualaid.directory",
     "mutualaid.api",
 ]
@@ -212,6 +216,14 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", SECURE_SSL_REDIRECT)
 if env_bool("BEHIND_HTTPS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# How many requests for help one address may send without an API token, e.g. "10/h" (a count,
+# a slash, and s, m, h or d, optionally with a multiple: "20/30m").
+NEEDS_ANONYMOUS_REQUEST_RATE = os.environ.get("NEEDS_ANONYMOUS_REQUEST_RATE", "10/h").strip()
+if not re.fullmatch(r"[1-9]\d*/([1-9]\d*)?[smhd]", NEEDS_ANONYMOUS_REQUEST_RATE):
+    raise ImproperlyConfigured(
+        'NEEDS_ANONYMOUS_REQUEST_RATE must read like "10/h": a count, a slash and s, m, h or d.'
+    )
 
 # The version of the privacy notice a member agrees to; bump it when the notice changes.
 PRIVACY_NOTICE_VERSION = "2026-11-01"

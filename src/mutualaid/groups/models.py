@@ -64,6 +64,15 @@ class Group(models.Model):
         _("spending limit without a proposal (in cents)"), default=5000
     )
     currency = models.CharField(_("currency"), max_length=3, default="GBP")
+    request_pacing_days = models.PositiveSmallIntegerField(
+        _("days before the same household's next request of a kind comes first again"),
+        default=7,
+        validators=[MaxValueValidator(90)],
+        help_text=_(
+            "Fair pacing, not a limit: a household can always ask, and a repeat request within "
+            "these days is listed after first requests. 0 turns pacing off."
+        ),
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

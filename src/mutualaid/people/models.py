@@ -133,6 +133,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     notify_by_email = models.BooleanField(_("email me about new requests near me"), default=True)
     notify_digest = models.BooleanField(_("send one daily summary instead"), default=False)
+    notify_max_per_day = models.PositiveSmallIntegerField(
+        _("at most this many emails about new requests a day"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+    )
 
     consent_version = models.CharField(max_length=20, blank=True)
     consent_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,161 @@
+"""Many members claim one request at the same moment, each from its own thread and database
+connection: exactly one wins, every other one is told someone else has it, and one claim row
+exists. On PostgreSQL the claims really run at once and the conditional update decides; on
+SQLite the IMMEDIATE transactions queue the writers, and the same code must still give one
+winner."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from mutualaid.common.errors import ApplicationError
+from mutualaid.needs import services
+from mutualaid.needs.models import Assignment, Claim, Request
+from mutualaid.needs.tests.factories import dispatcher_of, make_group, make_request, member_of
+
+CLAIMERS = 24
+TAKEN = (409, "conflict", "Someone else has already taken this request.")
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="Needs PostgreSQL (run with DATABASE_URL=postgres://...): on SQLite the IMMEDIATE "
+    "transactions serialise writers, so claims cannot truly overlap there.",
+)
+on_sqlite = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="The SQLite run of the race; PostgreSQL has its own."
+)
+
+
+def _race(work: list) -> list:
+    """Run each callable of `work` in its own thread, all released at once by a barrier; return
+    what each returned, or the exception it raised, in order."""
+    barrier = threading.Barrier(len(work))
+    results: list = [None] * len(work)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work[index]()
+        except Exception as error:
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def _claim_with_a_fresh_copy(request_id: int, member) -> object:
+    def claim() -> object:
+        # Each claimer loads the request as its page would, before the race starts.
+        return services.request_claim(request=Request.objects.get(pk=request_id), member=member)
+
+    return claim
+
+
+def _outcome(result: object) -> object:
+    if isinstance(result, ApplicationError):
+        return (result.status, result.code, result.message)
+    if isinstance(result, Claim):
+        return "claimed"
+    return result
+
+
+def _many_members_claim_one_request() -> None:
+    # given
+    group = make_group()
+    members = [member_of(group) for _ in range(CLAIMERS)]
+    request = make_request(group)
+    # when
+    results = _race([_claim_with_a_fresh_copy(request.pk, member) for member in members])
+    # then
+    outcomes = [_outcome(result) for result in results]
+    assert outcomes.count("claimed") == 1, outcomes
+    assert outcomes.count(TAKEN) == CLAIMERS - 1, outcomes
+    winner = members[outcomes.index("claimed")]
+    request.refresh_from_db()
+    assert (request.status, request.claimed_by) == ("claimed", winner)
+    assert list(Claim.objects.filter(request=request).values_list("member", flat=True)) == [
+        winner.pk
+    ]
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_exactly_one_of_many_simultaneous_claims_wins():
+    _many_members_claim_one_request()
+
+
+@on_sqlite
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_exactly_one_of_many_simultaneous_claims_wins():
+    _many_members_claim_one_request()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_accepted_assignment_and_claims_racing_give_one_holder():
+    # given: a request offered to one member while others try to claim it
+    group = make_group()
+    asked = member_of(group)
+    request = make_request(group)
+    assignment = services.request_assign(
+        request=request, member=asked, dispatcher=dispatcher_of(group)
+    )
+    others = [member_of(group) for _ in range(7)]
+
+    def accept() -> object:
+        return services.assignment_accept(
+            assignment=Assignment.objects.select_related("request").get(pk=assignment.pk),
+            member=asked,
+        )
+
+    # when
+    results = _race([accept, *[_claim_with_a_fresh_copy(request.pk, m) for m in others]])
+    # then
+    outcomes = [_outcome(result) for result in results]
+    assert outcomes.count("claimed") == 1, outcomes
+    assert all(
+        outcome == "claimed" or (isinstance(outcome, tuple) and outcome[0] == 409)
+        for outcome in outcomes
+    ), outcomes
+    request.refresh_from_db()
+    assignment.refresh_from_db()
+    assert Claim.objects.filter(request=request).count() == 1
+    holder_won = request.claimed_by == asked
+    assert assignment.answer == ("accepted" if holder_won else "withdrawn")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_holder_releasing_while_others_claim_leaves_one_active_claim():
+    # given: a claimed request whose holder lets it go while others try to take it
+    group = make_group()
+    holder = member_of(group)
+    request = make_request(group)
+    services.request_claim(request=request, member=holder)
+    others = [member_of(group) for _ in range(7)]
+
+    def release() -> object:
+        return services.request_release(
+            request=Request.objects.get(pk=request.pk), member=holder, reason="Ill"
+        )
+
+    # when
+    results = _race([release, *[_claim_with_a_fresh_copy(request.pk, m) for m in others]])
+    # then
+    assert results[0] is None, results
+    assert all(
+        isinstance(r, Claim) or (isinstance(r, ApplicationError) and r.status == 409)
+        for r in results[1:]
+    ), results
+    request.refresh_from_db()
+    active = Claim.objects.filter(request=request, released_at__isnull=True)
+    if request.status == "claimed":
+        assert [c.member_id for c in active] == [request.claimed_by_id]
+    else:
+        assert (request.status, active.count()) == ("open", 0)
