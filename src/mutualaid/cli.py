@@ -2,9 +2,10 @@
 
 mutualaid demo                    migrate, load demo data, then serve
 mutualaid serve [--host --port --workers]
-                                  migrate, collect static files, run the web server and the
-                                  background worker until Ctrl-C or SIGTERM
+                                  migrate, collect static files, run the web server, the
+                                  background worker and the scheduler until Ctrl-C or SIGTERM
 mutualaid worker                  only the background worker
+mutualaid schedule                only the scheduler of periodic jobs
 mutualaid createuser --email E [--password P] [--name N]
 mutualaid token --email E [--name N]
 mutualaid manage <command> ...    any Django management command
@@ -54,6 +55,10 @@ def worker_arguments() -> list[str]:
 
 def worker_command() -> list[str]:
     return [sys.executable, "-m", "django", *worker_arguments()]
+
+
+def schedule_command() -> list[str]:
+    return [sys.executable, "-m", "django", "run_schedule"]
 
 
 def web_command(*, host: str, port: int, workers: int) -> list[str]:
@@ -171,6 +176,7 @@ def _serve(args: argparse.Namespace) -> int:
         {
             "web server": web_command(host=args.host, port=args.port, workers=args.workers),
             "worker": worker_command(),
+            "scheduler": schedule_command(),
         },
         env=_child_environment(),
     )
@@ -195,6 +201,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_worker(_args: argparse.Namespace) -> int:
     _setup_django()
     return _manage(worker_arguments())
+
+
+def cmd_schedule(_args: argparse.Namespace) -> int:
+    _setup_django()
+    return _manage(["run_schedule"])
 
 
 def _manage(argv: Sequence[str]) -> int:
@@ -257,12 +268,19 @@ def _parser() -> argparse.ArgumentParser:
     server_options(demo)
     demo.set_defaults(handler=cmd_demo)
 
-    serve = commands.add_parser("serve", help="run the web server and the background worker")
+    serve = commands.add_parser(
+        "serve", help="run the web server, the background worker and the scheduler"
+    )
     server_options(serve)
     serve.set_defaults(handler=cmd_serve)
 
     worker = commands.add_parser("worker", help="run only the background worker")
     worker.set_defaults(handler=cmd_worker)
+
+    schedule = commands.add_parser(
+        "schedule", help="run only the scheduler, which queues the periodic jobs when due"
+    )
+    schedule.set_defaults(handler=cmd_schedule)
 
     createuser = commands.add_parser("createuser", help="create a member with a verified email")
     createuser.add_argument("--email", required=True)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -47,3 +48,24 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         when = f"{self.created_at:%Y-%m-%d %H:%M}"
         return f"{self.actor_id} {self.action} {self.subject_label} at {when}"
+
+
+class ScheduledRun(models.Model):
+    """One run of a periodic job for one time slot (see common/schedule.py).
+
+    The unique (job, slot) pair lets the database decide which of several schedulers, on one
+    machine or many, enqueues a due run: the one whose row goes in.
+    """
+
+    job = models.CharField(max_length=100)
+    slot = models.DateTimeField(help_text="The start of the interval this run is for.")
+    enqueued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-slot", "job"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "slot"], name="scheduled_run_once_per_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} for {self.slot:%Y-%m-%d %H:%M}"

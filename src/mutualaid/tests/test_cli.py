@@ -2,12 +2,14 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -256,7 +258,9 @@ def recorder(monkeypatch):
     return recorder
 
 
-def test_serve_prepares_then_runs_gunicorn_and_the_database_worker(recorder, capsys, settings):
+def test_serve_prepares_then_runs_gunicorn_the_database_worker_and_the_scheduler(
+    recorder, capsys, settings
+):
     # when
     code = cli.main(["serve", "--host", "0.0.0.0", "--port", "8123", "--workers", "3"])
 
@@ -281,6 +285,7 @@ def test_serve_prepares_then_runs_gunicorn_and_the_database_worker(recorder, cap
             "--no-control-socket",
         ],
         "worker": [sys.executable, "-m", "django", "db_worker"],
+        "scheduler": [sys.executable, "-m", "django", "run_schedule"],
     }
     assert env["DJANGO_SETTINGS_MODULE"] == "mutualaid.settings"
     assert env["MUTUALAID_DATA_DIR"] == str(settings.DATA_DIR)
@@ -306,6 +311,29 @@ def test_serve_runs_the_rq_worker_when_redis_is_configured(recorder, settings):
         "django_tasks_rq.Job",
     ]
     assert commands["web server"][5] == "127.0.0.1:8000"
+
+
+def test_schedule_runs_only_the_scheduler(monkeypatch):
+    # given
+    managed = []
+    monkeypatch.setattr(cli, "_manage", lambda argv: managed.append(list(argv)) or 0)
+
+    # when
+    code = cli.main(["schedule"])
+
+    # then
+    assert code == 0
+    assert managed == [["run_schedule"]]
+
+
+def test_serve_runs_the_scheduler_beside_the_rq_worker_too(recorder, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+
+    cli.main(["serve"])
+
+    _, commands, _ = recorder.calls[1]
+    assert list(commands) == ["web server", "worker", "scheduler"]
+    assert commands["scheduler"] == [sys.executable, "-m", "django", "run_schedule"]
 
 
 def test_serve_binds_ipv6_addresses_in_brackets(recorder, capsys):
@@ -466,6 +494,15 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _scheduled_jobs(database: Path) -> set[str]:
+    """The periodic jobs a scheduler has queued, read from the site's SQLite file."""
+    try:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as db:
+            return {job for (job,) in db.execute("SELECT job FROM common_scheduledrun")}
+    except sqlite3.OperationalError:  # the table is not there yet
+        return set()
+
+
 # A Redis database of its own, so no other test's worker takes this test's jobs.
 REDIS_TEST_URL = os.environ.get("REDIS_SERVE_TEST_URL", "redis://127.0.0.1:6379/14")
 
@@ -540,9 +577,18 @@ def test_serve_runs_web_server_and_worker_and_stops_them_on_ctrl_c(tmp_path, que
             assert time.monotonic() < deadline, "the worker did not deliver the email"
             time.sleep(0.2)
 
+        # and: the scheduler queued the periodic jobs, which the worker ran
+        deadline = time.monotonic() + 20
+        while not _scheduled_jobs(tmp_path / "data" / "mutualaid.sqlite3") >= {
+            "requests_mark_unmet",
+            "deliveries_retry_failed",
+        }:
+            assert time.monotonic() < deadline, "the scheduler queued no periodic job"
+            time.sleep(0.2)
+
         children = _children(server.pid)
         grandchildren = [pid for child in children for pid in _children(child)]
-        assert len(children) == 2  # gunicorn's arbiter and the task worker
+        assert len(children) == 3  # gunicorn's arbiter, the task worker and the scheduler
         assert len(grandchildren) == 1  # one gunicorn worker
 
         # when: Ctrl-C

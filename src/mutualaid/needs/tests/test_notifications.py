@@ -1,0 +1,656 @@
+import email
+import email.policy
+import logging
+import socket
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core import mail
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from mutualaid.needs import notifications, services
+from mutualaid.needs.models import Channel, Request
+from mutualaid.needs.tests import factories
+from mutualaid.needs.tests.factories import claimed_request, make_group, make_request, member_of
+from mutualaid.notify.models import Delivery
+from mutualaid.people.models import Skill, User
+from mutualaid.people.services import member_erase
+from mutualaid.people.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
+# The group's centre, where a request without a point of its own is.
+HOME = {"home_latitude": Decimal("53.45"), "home_longitude": Decimal("-2.22")}
+# About 11 km north of it.
+FAR = {"home_latitude": Decimal("53.55"), "home_longitude": Decimal("-2.22")}
+
+
+@pytest.fixture(autouse=True)
+def _mail_to_the_outbox(settings):
+    settings.EMAIL_DELIVERY_BACKEND = LOCMEM
+    settings.SITE_URL = "https://aid.example.org"
+
+
+@pytest.fixture
+def run_tasks(django_capture_on_commit_callbacks):
+    """Runs what services queue after commit (notification tasks, then deliveries), as the
+    worker would once the transaction has committed."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def quiet_group(**fields):
+    """A group whose founder hears of no request near them."""
+    return make_group(creator=UserFactory(notify_by_email=False), **fields)
+
+
+def dispatcher_of(group, **fields):
+    """A dispatcher; the two members who proposed and confirmed the role hear of no request
+    near them, so each test decides who lives nearby."""
+    before = set(User.objects.filter(memberships__group=group).values_list("pk", flat=True))
+    dispatcher = factories.dispatcher_of(group, **fields)
+    User.objects.filter(memberships__group=group).exclude(pk__in=before | {dispatcher.pk}).update(
+        notify_by_email=False
+    )
+    return dispatcher
+
+
+def recipients() -> list[str]:
+    return sorted(address for message in mail.outbox for address in message.to)
+
+
+def sent_to(address: str):
+    (message,) = [message for message in mail.outbox if address in message.to]
+    return message
+
+
+# A real mail server on loopback.
+
+
+class Inbox:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.DEFAULT_FROM_EMAIL = "Mutual Aid <noreply@aid.example.org>"
+    yield inbox
+    controller.stop()
+
+
+def test_a_claim_reaches_the_requester_through_a_real_smtp_server(smtp_inbox, run_tasks):
+    # given: a request from someone who gave an email address
+    group = quiet_group(name="Levenshulme Mutual Aid", hotline_phone="0161 496 0000")
+    request = make_request(
+        group, email="Asker@Example.org", contact_method="email", category="prescription"
+    )
+    volunteer = member_of(group, display_name="Sunny Fox", phone="+44 7700 900123")
+
+    # when: a member claims it, and the worker runs what was queued
+    with run_tasks():
+        services.request_claim(request=request, member=volunteer)
+
+    # then: the SMTP server received one message for the requester
+    (envelope,) = smtp_inbox.envelopes
+    assert envelope.mail_from == "noreply@aid.example.org"
+    assert envelope.rcpt_tos == ["asker@example.org"]
+    received = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert received["To"] == "asker@example.org"
+    assert received["Subject"] == (
+        f"[Mutual Aid] A volunteer has taken your request {request.reference}"
+    )
+    assert received["Auto-Submitted"] == "auto-generated"
+    assert received.get_content().replace("\r\n", "\n") == (
+        "Hello,\n"
+        "\n"
+        "Good news: Sunny Fox, a volunteer with Levenshulme Mutual Aid, has taken your request "
+        f"{request.reference} (prescription pickup). They will get in touch the way you asked "
+        "to be reached.\n"
+        "\n"
+        "To follow your request, write to the volunteer or cancel it, open the status link you "
+        f"were given when you asked (it contains your reference {request.reference}). We keep "
+        "only a fingerprint of that link, so nobody else can open it and we cannot send it "
+        "again.\n"
+        "\n"
+        "If you have lost the link, contact Levenshulme Mutual Aid and quote your reference "
+        f"{request.reference}:\n"
+        "Phone: 0161 496 0000\n"
+        "\n"
+        "-- \n"
+        "Mutual Aid, for Levenshulme Mutual Aid\n"
+    )
+    assert volunteer.email not in received.as_string()
+    assert request.secret not in received.as_string()
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.idempotency_key) == (
+        Delivery.Status.SENT,
+        1,
+        f"request-claimed:{request.pk}:claim-{request.claims.get().pk}:requester",
+    )
+
+
+def test_a_claim_notification_that_runs_again_sends_nothing_more(run_tasks):
+    # given
+    group = quiet_group()
+    request = make_request(group, email="asker@example.org")
+    with run_tasks():
+        services.request_claim(request=request, member=member_of(group))
+    assert len(mail.outbox) == 1
+
+    # when: the task is retried
+    with run_tasks():
+        again = notifications.request_claimed_notify.enqueue(request.pk)
+
+    # then
+    assert again.return_value == 0
+    assert len(mail.outbox) == 1
+    assert Delivery.objects.count() == 1
+
+
+# Who hears of a new request.
+
+
+def test_a_new_request_emails_the_dispatchers_and_the_members_nearby_who_fit(run_tasks):
+    # given
+    group = quiet_group()
+    dispatcher = dispatcher_of(group, email="dispatcher@example.org", notify_by_email=False)
+    near = member_of(group, email="near@example.org", **HOME)
+    far_but_travels = member_of(group, email="travels@example.org", travel_km=20, **FAR)
+    member_of(group, email="far@example.org", travel_km=3, **FAR)
+    member_of(group, email="quiet@example.org", notify_by_email=False, **HOME)
+    member_of(group, email="nowhere@example.org", home_latitude=None, home_longitude=None)
+    member_of(group, email="inactive@example.org", is_active=False, **HOME)
+    erased = member_of(group, email="erased@example.org", **HOME)
+    member_erase(member=erased)
+    UserFactory(email="outsider@example.org", **HOME)
+    other_group = quiet_group()
+    member_of(other_group, email="other-group@example.org", **HOME)
+
+    # when
+    with run_tasks():
+        request = make_request(group, category="shopping", area_name="Levenshulme")
+
+    # then
+    assert recipients() == sorted([dispatcher.email, near.email, far_but_travels.email])
+    assert sent_to(dispatcher.email).subject == (
+        f"[Mutual Aid] New request {request.reference} in {group.name}: shopping"
+    )
+    assert sent_to(near.email).subject == (
+        "[Mutual Aid] Someone near you needs help: shopping in Levenshulme"
+    )
+    assert "Someone about 0.5 km from your home area" in sent_to(near.email).body
+    assert "Someone about 11.0 km from your home area" in sent_to(far_but_travels.email).body
+
+
+def test_the_email_to_members_nearby_holds_no_personal_data_of_the_requester(run_tasks):
+    # given
+    group = quiet_group(name="Burnage Mutual Aid")
+    member = member_of(group, email="near@example.org", display_name="Red Kite", **HOME)
+
+    # when
+    with run_tasks():
+        request = make_request(
+            group,
+            category="shopping",
+            urgency="today",
+            area_name="Burnage",
+            name="Ada Lovelace",
+            phone="+44 7700 900456",
+            email="ada@example.org",
+            address="12 Crescent Road, M19 2QX",
+            description="Milk and a newspaper",
+            accessibility_notes="Doorbell is broken",
+        )
+
+    # then
+    message = sent_to(member.email)
+    today = date_format(timezone.localdate(), "DATE_FORMAT")
+    assert message.body == (
+        "Hello Red Kite,\n"
+        "\n"
+        "Someone about 0.5 km from your home area has asked Burnage Mutual Aid for help.\n"
+        "\n"
+        f"Reference: {request.reference}\n"
+        "What kind of help: shopping\n"
+        "Area: Burnage\n"
+        "How soon: today\n"
+        f"Needed by: {today}\n"
+        "\n"
+        "If you can help, open the request and take it; the first member to take it gets the "
+        "details:\n"
+        f"https://aid.example.org/requests/{request.pk}/\n"
+        "\n"
+        "You get these emails because you asked to hear about requests near you, at most 5 a "
+        "day. To change that or stop them, edit your profile:\n"
+        "https://aid.example.org/me/profile/\n"
+        "\n"
+        "-- \n"
+        "Mutual Aid, for Burnage Mutual Aid\n"
+    )
+    for personal in ["Ada", "7700", "ada@example.org", "Crescent", "Milk", "Doorbell"]:
+        assert personal not in message.subject + message.body
+
+
+def test_a_request_in_a_language_reaches_only_members_who_speak_it(run_tasks):
+    # given
+    group = quiet_group()
+    speaks = member_of(group, email="habla@example.org", languages=["en", "es"], **HOME)
+    member_of(group, email="english@example.org", languages=["en"], **HOME)
+
+    # when
+    with run_tasks():
+        make_request(group, language="es")
+
+    # then: written in the first of their languages the site has
+    assert recipients() == [speaks.email]
+    assert mail.outbox[0].subject.startswith("[Mutual Aid] ")
+
+
+@pytest.mark.parametrize(
+    ("category", "skill"),
+    [
+        ("ride", "Driving"),
+        ("dog_walking", "Dog walking"),
+        ("talk", "Befriending and phone chats"),
+        ("check_in", "Befriending and phone chats"),
+        ("childcare", "Childcare"),
+        ("repairs", "DIY repairs"),
+    ],
+)
+def test_a_category_that_needs_a_skill_reaches_only_members_with_it(run_tasks, category, skill):
+    # given
+    group = quiet_group()
+    skilled = member_of(group, email="skilled@example.org", **HOME)
+    skilled.skills.add(Skill.objects.get(name=skill, group=None))
+    unskilled = member_of(group, email="unskilled@example.org", **HOME)
+    unskilled.skills.add(Skill.objects.get(name="Gardening", group=None))
+
+    # when
+    with run_tasks():
+        make_request(group, category=category)
+
+    # then
+    assert recipients() == [skilled.email]
+
+
+def test_every_skill_a_category_needs_is_a_shared_skill():
+    shared = set(Skill.objects.filter(group=None).values_list("name", flat=True))
+
+    assert set(notifications.CATEGORY_SKILLS.values()) <= shared
+
+
+def test_the_dispatcher_who_entered_a_request_is_not_told_of_it(run_tasks):
+    # given
+    group = quiet_group()
+    desk = dispatcher_of(group, email="desk@example.org", **HOME)
+    other = dispatcher_of(group, email="other-desk@example.org", notify_by_email=False)
+
+    # when
+    with run_tasks():
+        make_request(group, channel=Channel.PHONE, created_by=desk)
+
+    # then: the other dispatcher once, as a dispatcher, not again as a member nearby
+    assert recipients() == [other.email]
+
+
+def test_a_request_no_longer_open_when_the_task_runs_tells_nobody(run_tasks):
+    # given: claimed before the worker got to the new-request task
+    group = quiet_group()
+    member_of(group, email="near@example.org", **HOME)
+    request = make_request(group)
+    services.request_claim(request=request, member=member_of(group, notify_by_email=False))
+
+    # when
+    with run_tasks():
+        result = notifications.request_created_notify.enqueue(request.pk)
+
+    # then
+    assert result.return_value == 0
+    assert mail.outbox == []
+
+
+def test_members_get_at_most_their_daily_number_of_new_request_emails(run_tasks):
+    # given: a member who wants at most two a day, and a dispatcher
+    group = quiet_group()
+    member = member_of(group, email="near@example.org", notify_max_per_day=2, **HOME)
+    dispatcher = dispatcher_of(group, email="desk@example.org", notify_by_email=False)
+
+    # when: three requests come in
+    with run_tasks():
+        for _ in range(3):
+            make_request(group)
+
+    # then: the member heard of two; the dispatcher of every one
+    assert recipients().count(member.email) == 2
+    assert recipients().count(dispatcher.email) == 3
+    assert Delivery.objects.filter(recipient_user=member, kind="request_nearby").count() == 2
+
+    # when: the next day, another
+    Delivery.objects.filter(recipient_user=member).update(
+        created_at=timezone.now() - timedelta(days=1)
+    )
+    with run_tasks():
+        make_request(group)
+
+    # then
+    assert recipients().count(member.email) == 3
+
+
+# What the requester and the phone desk hear.
+
+
+def test_a_phone_request_claimed_tells_the_dispatcher_who_took_the_call(run_tasks):
+    # given: a caller without email
+    group = quiet_group()
+    desk = dispatcher_of(group, email="desk@example.org", notify_by_email=False)
+    request = make_request(group, channel=Channel.PHONE, created_by=desk)
+    volunteer = member_of(group, display_name="Sunny Fox", notify_by_email=False)
+
+    # when
+    with run_tasks():
+        services.request_claim(request=request, member=volunteer)
+
+    # then
+    assert recipients() == [desk.email]
+    message = mail.outbox[0]
+    assert message.subject == (
+        f"[Mutual Aid] The request {request.reference} you took by phone has been taken"
+    )
+    assert f"Sunny Fox has taken the request {request.reference} (shopping)" in message.body
+    assert f"https://aid.example.org/requests/{request.pk}/" in message.body
+
+
+def test_a_caller_with_email_hears_of_the_claim_and_to_quote_their_reference(run_tasks):
+    # given
+    group = quiet_group(name="Hulme Mutual Aid", contact_email="help@hulme.example.org")
+    desk = dispatcher_of(group, notify_by_email=False)
+    request = make_request(
+        group, email="caller@example.org", channel=Channel.PHONE, created_by=desk
+    )
+
+    # when
+    with run_tasks():
+        services.request_claim(request=request, member=member_of(group, display_name="Sunny Fox"))
+
+    # then
+    body = sent_to("caller@example.org").body
+    assert (
+        "To ask about your request or cancel it, contact Hulme Mutual Aid and quote your "
+        f"reference {request.reference}.\n"
+        "Email: help@hulme.example.org\n"
+    ) in body
+    assert "status link" not in body
+
+
+def test_the_dispatcher_who_claims_their_own_phone_request_is_not_told(run_tasks):
+    group = quiet_group()
+    desk = dispatcher_of(group, email="desk@example.org", notify_by_email=False)
+    request = make_request(group, channel=Channel.PHONE, created_by=desk)
+
+    with run_tasks():
+        services.request_claim(request=request, member=desk)
+
+    assert mail.outbox == []
+
+
+def test_a_web_request_claimed_tells_nobody_but_the_requester(run_tasks):
+    group = quiet_group()
+    creator = member_of(group, notify_by_email=False)
+    request = make_request(group, created_by=creator)
+
+    with run_tasks():
+        services.request_claim(request=request, member=member_of(group))
+
+    assert mail.outbox == []
+
+
+def test_done_thanks_the_requester_and_invites_them_back_through_their_link(run_tasks):
+    # given
+    group = quiet_group(name="Ardwick Mutual Aid")
+    request, volunteer = claimed_request(group, email="asker@example.org")
+
+    # when
+    with run_tasks():
+        services.request_complete(request=request, member=volunteer, notes="All delivered")
+
+    # then
+    assert recipients() == ["asker@example.org"]
+    thanks = mail.outbox[0]
+    assert thanks.subject == f"[Mutual Aid] Thank you: your request {request.reference} is done"
+    assert (
+        f"{volunteer.display_name} has marked your request {request.reference} (shopping) as "
+        "done. Thank you for asking Ardwick Mutual Aid: we hope it helped.\n"
+        "\n"
+        "Did everything go well, or is something still missing? Tell us by writing a message on "
+        "your status page: open the link you were given when you asked. You can ask for help "
+        "again at any time:\n"
+        f"https://aid.example.org/groups/{group.slug}/ask/\n"
+    ) in thanks.body
+    assert "All delivered" not in thanks.body
+
+
+def test_done_tells_a_caller_to_quote_their_reference_and_tells_the_phone_desk(run_tasks):
+    # given: a caller who gave an email address but has no status link
+    group = quiet_group(name="Ardwick Mutual Aid", hotline_phone="0161 496 0001")
+    desk = dispatcher_of(group, email="desk@example.org", notify_by_email=False)
+    request, volunteer = claimed_request(
+        group, email="caller@example.org", channel=Channel.PHONE, created_by=desk
+    )
+
+    # when
+    with run_tasks():
+        services.request_complete(request=request, member=volunteer)
+
+    # then
+    assert recipients() == ["caller@example.org", desk.email]
+    thanks = sent_to("caller@example.org")
+    assert (
+        "Did everything go well, or is something still missing? Tell us: contact Ardwick Mutual "
+        f"Aid and quote your reference {request.reference}. You can ask for help again at any "
+        "time.\n"
+        "Phone: 0161 496 0001\n"
+    ) in thanks.body
+    assert "status" not in thanks.body
+    assert sent_to(desk.email).subject == (
+        f"[Mutual Aid] The request {request.reference} you took by phone is done"
+    )
+
+
+def test_a_released_phone_request_tells_the_phone_desk_it_is_open_again(run_tasks):
+    # given
+    group = quiet_group()
+    desk = dispatcher_of(group, email="desk@example.org", notify_by_email=False)
+    request, volunteer = claimed_request(
+        group, channel=Channel.PHONE, created_by=desk, member=member_of(group, **FAR)
+    )
+
+    # when
+    with run_tasks():
+        services.request_release(request=request, member=volunteer, reason="Ill this week")
+
+    # then: the desk hears; nobody hears the reason
+    assert recipients() == [desk.email]
+    assert mail.outbox[0].subject == (
+        f"[Mutual Aid] The request {request.reference} you took by phone is open again"
+    )
+    assert "Ill this week" not in mail.outbox[0].body
+
+
+def test_the_requester_is_written_to_in_their_language(run_tasks):
+    group = quiet_group()
+    request = make_request(group, email="asker@example.org", language="es")
+
+    with run_tasks():
+        services.request_claim(request=request, member=member_of(group, languages=["es"]))
+
+    assert mail.outbox[0].subject.startswith("[Ayuda Mutua] ")
+
+
+# Messages relayed by email.
+
+
+def test_a_volunteers_message_is_relayed_to_the_requester_without_their_contacts(run_tasks):
+    # given
+    group = quiet_group(name="Gorton Mutual Aid")
+    volunteer = member_of(group, display_name="Sunny Fox", phone="+44 7700 900999")
+    request, _ = claimed_request(group, email="asker@example.org", member=volunteer)
+
+    # when
+    with run_tasks():
+        services.message_post(request=request, author=volunteer, body="I can come at 5 <pm>.")
+
+    # then
+    (message,) = mail.outbox
+    assert message.to == ["asker@example.org"]
+    assert message.subject == f"[Mutual Aid] New message about your request {request.reference}"
+    assert message.body.startswith(
+        "Hello,\n"
+        "\n"
+        f"Sunny Fox, the volunteer helping you, wrote about your request {request.reference}:\n"
+        "\n"
+        "I can come at 5 <pm>.\n"
+        "\n"
+        "Please do not reply to this email. To answer, open the status link you were given "
+        "when you asked and write your message there.\n"
+    )
+    assert volunteer.email not in message.body
+    assert "900999" not in message.body
+
+
+def test_a_dispatchers_message_is_relayed_as_from_a_dispatcher(run_tasks):
+    group = quiet_group(name="Gorton Mutual Aid")
+    desk = dispatcher_of(group, display_name="Blue Tit", notify_by_email=False)
+    request = make_request(group, email="asker@example.org")
+
+    with run_tasks():
+        services.message_post(request=request, author=desk, body="Someone will call today.")
+
+    assert (
+        f"Blue Tit, a dispatcher with Gorton Mutual Aid, wrote about your request "
+        f"{request.reference}:\n\nSomeone will call today.\n"
+    ) in mail.outbox[0].body
+
+
+def test_a_message_to_a_requester_without_email_is_not_relayed(run_tasks):
+    group = quiet_group()
+    request, volunteer = claimed_request(group)
+
+    with run_tasks():
+        services.message_post(request=request, author=volunteer, body="On my way")
+
+    assert mail.outbox == []
+
+
+def test_a_requesters_message_tells_the_claimer_with_a_link_only(run_tasks):
+    # given
+    group = quiet_group()
+    dispatcher_of(group, email="desk@example.org", notify_by_email=False)
+    request, volunteer = claimed_request(group, email="asker@example.org")
+
+    # when
+    with run_tasks():
+        services.message_post(request=request, secret=request.secret, body="Side door please")
+
+    # then
+    assert recipients() == [volunteer.email]
+    message = mail.outbox[0]
+    assert message.subject == (
+        f"[Mutual Aid] New message from the person who asked: request {request.reference}"
+    )
+    assert f"https://aid.example.org/requests/{request.pk}/" in message.body
+    assert "Side door" not in message.body
+
+
+def test_a_requesters_message_on_an_open_request_tells_the_dispatchers(run_tasks):
+    group = quiet_group()
+    desk = dispatcher_of(group, email="desk@example.org", notify_by_email=False)
+    request = make_request(group, email="asker@example.org")
+
+    with run_tasks():
+        services.message_post(request=request, secret=request.secret, body="Still need it")
+
+    assert recipients() == [desk.email]
+
+
+# Assignments.
+
+
+def test_an_assigned_member_is_asked_with_a_link_to_the_request(run_tasks):
+    # given
+    group = quiet_group(name="Moss Side Mutual Aid")
+    desk = dispatcher_of(group, display_name="Blue Tit", notify_by_email=False)
+    member = member_of(group, email="chosen@example.org", display_name="Red Kite", **FAR)
+    request = make_request(group, category="ride", area_name="Moss Side")
+
+    # when
+    with run_tasks():
+        services.request_assign(request=request, member=member, dispatcher=desk)
+
+    # then
+    assert recipients() == [member.email]
+    message = mail.outbox[0]
+    assert message.subject == f"[Mutual Aid] Could you take the request {request.reference}?"
+    assert message.body.startswith(
+        "Hello Red Kite,\n"
+        "\n"
+        "Blue Tit, a dispatcher with Moss Side Mutual Aid, asks whether you could take this "
+        "request:\n"
+        "\n"
+        f"Reference: {request.reference}\n"
+        "What kind of help: a ride\n"
+        "Area: Moss Side\n"
+    )
+    assert f"https://aid.example.org/requests/{request.pk}/" in message.body
+
+
+# Nothing personal in the logs.
+
+
+def test_no_log_line_carries_the_requesters_address(run_tasks, caplog):
+    group = quiet_group()
+    member_of(group, **HOME)
+    with caplog.at_level(logging.DEBUG), run_tasks():
+        request = make_request(group, email="private@example.org", name="Ada Lovelace")
+        volunteer = member_of(group)
+        services.request_claim(request=request, member=volunteer)
+        services.request_complete(request=request, member=volunteer)
+
+    assert "private@example.org" in recipients()
+    assert "private@example.org" not in caplog.text
+    assert "Ada" not in caplog.text
+
+
+def test_an_erased_request_sends_nothing(run_tasks):
+    group = quiet_group()
+    request = make_request(group, email="asker@example.org")
+    Request.objects.filter(pk=request.pk).update(personal_data_erased_at=timezone.now())
+
+    with run_tasks():
+        sent = notifications.request_done_notify.enqueue(request.pk)
+
+    assert sent.return_value == 0
+    assert mail.outbox == []
