@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/", include("mutualaid.api.urls")),
     path("me/", include("mutualaid.people.urls")),
     path("groups/", include("mutualaid.groups.urls")),
+    path("", include("mutualaid.needs.urls")),
     path("", include("mutualaid.directory.urls")),
 ]

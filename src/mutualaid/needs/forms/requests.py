@@ -1,0 +1,173 @@
+"""Forms for the member and dispatcher pages about requests. They parse and check input; the
+rules live in needs/services.py."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from mutualaid.groups.money import minor_unit_digits
+from mutualaid.needs.models import Offer, Urgency
+from mutualaid.people.models import User
+
+# The largest amount a reimbursement claim may hold, in major units (pounds, euros).
+MAX_SPENT = Decimal("100000")
+
+
+class RequestFilterForm(forms.Form):
+    """Narrow the open requests by kind and urgency. Every field may be left empty."""
+
+    category = forms.ChoiceField(label=_("Kind of help"), required=False)
+    urgency = forms.ChoiceField(
+        label=_("How soon"),
+        required=False,
+        choices=[("", _("Any time")), *list(Urgency.choices)],
+    )
+
+    def __init__(self, *args: Any, categories: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["category"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("All kinds")), *categories]
+
+
+class ReleaseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you are letting it go"),
+        max_length=500,
+        help_text=_("A few words for the next volunteer and the dispatchers."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Another form on the same page has a field of the same name.
+        kwargs.setdefault("auto_id", "release_%s")
+        super().__init__(*args, **kwargs)
+
+
+class CompleteForm(forms.Form):
+    """Marking a request done, with what was spent in the group's currency if anything."""
+
+    notes = forms.CharField(
+        label=_("Notes (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Anything the dispatchers should know. Leave out the person's details."),
+    )
+    spent = forms.DecimalField(
+        label=_("What you spent (optional)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=MAX_SPENT,
+        max_digits=12,
+        help_text=_("The group pays it back. For example 12.50."),
+    )
+    spent_note = forms.CharField(
+        label=_("What it was for (optional)"),
+        max_length=500,
+        required=False,
+        help_text=_("For example: groceries from the corner shop."),
+    )
+
+    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        spent = self.fields["spent"]
+        spent.label = _("What you spent in %(currency)s (optional)") % {"currency": currency}
+        spent.widget.attrs.update(inputmode="decimal", autocomplete="off")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        assert cleaned is not None
+        spent = cleaned.get("spent")
+        cleaned["spent_minor"] = None
+        if spent is not None:
+            digits = minor_unit_digits(self.currency)
+            minor = spent.scaleb(digits)
+            if minor != minor.to_integral_value():
+                self.add_error(
+                    "spent",
+                    ngettext(
+                        "This currency has no smaller unit than %(places)d decimal place.",
+                        "This currency has no smaller unit than %(places)d decimal places.",
+                        digits,
+                    )
+                    % {"places": digits},
+                )
+            else:
+                cleaned["spent_minor"] = int(minor)
+        return cleaned
+
+
+class MemberChoiceForm(forms.Form):
+    """Choose one member of the group, e.g. to assign a request to them."""
+
+    member = forms.TypedChoiceField(label=_("Member"), coerce=int)
+
+    def __init__(self, *args: Any, members: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.members = {member.pk: member for member in members}
+        field = self.fields["member"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", _("Choose a member"))] + [
+            (member.pk, member.public_name) for member in members
+        ]
+
+    def clean_member(self) -> User:
+        return self.members[self.cleaned_data["member"]]
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(label=_("Why (optional)"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "decline_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ReopenForm(forms.Form):
+    needed_by = forms.DateField(
+        label=_("New needed-by date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty if there is no date."),
+    )
+
+    def clean_needed_by(self) -> date | None:
+        needed_by: date | None = self.cleaned_data["needed_by"]
+        if needed_by is not None and needed_by < timezone.localdate():
+            raise forms.ValidationError(_("Choose today or a later date."))
+        return needed_by
+
+
+class OfferChoiceForm(forms.Form):
+    offer = forms.TypedChoiceField(label=_("Offer"), coerce=int)
+
+    def __init__(self, *args: Any, offers: list[Offer], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offers = {offer.pk: offer for offer in offers}
+        field = self.fields["offer"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", _("Choose an offer"))] + [
+            (offer.pk, f"{offer.title} ({offer.member.public_name})") for offer in offers
+        ]
+
+    def clean_offer(self) -> Offer:
+        return self.offers[self.cleaned_data["offer"]]
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The person who asked and the dispatchers read it. No need to share numbers."),
+    )
+
+
+class CategoryForm(forms.Form):
+    name = forms.CharField(label=_("Name of the kind of help"), max_length=60)
