@@ -10,6 +10,7 @@ from mutualaid.api.docs import LocalSwagger
 from mutualaid.api.errors import register_error_handlers
 from mutualaid.api.parser import JsonObjectParser
 from mutualaid.groups.api import router as groups_router
+from mutualaid.needs.api import router as needs_router
 from mutualaid.people.api import router as people_router
 
 api = NinjaAPI(
@@ -28,3 +29,5 @@ register_error_handlers(api)
 
 api.add_router("/", people_router)
 api.add_router("/groups", groups_router)
+# Requests and offers live under /api/groups/{slug}/ and /api/requests/.
+api.add_router("/", needs_router)
