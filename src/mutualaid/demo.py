@@ -2,7 +2,8 @@
 
 An area group with three ward groups inside it, about sixty members with pseudonyms, languages,
 skills, weekly availability and rough home areas, roles given by the two-person rule, and one
-ward that wants a vouch, with a newcomer still waiting. Everything is seeded, so every run makes
+ward that wants a vouch, with a newcomer still waiting; requests for help in every state and
+current offers (see needs/demo.py). Everything is seeded, so every run makes
 the same data; loading twice changes nothing.
 
 Phone numbers are from Ofcom's ranges kept for drama (0161 496 0xxx, 07700 900xxx) and email
@@ -26,6 +27,8 @@ from django.utils.text import slugify
 from mutualaid.common.geo import round_to_rough
 from mutualaid.groups import services as group_services
 from mutualaid.groups.models import Group, JoinRequest, Role
+from mutualaid.needs import notifications
+from mutualaid.needs.demo import load_needs_demo
 from mutualaid.people.models import DAY_PARTS, WEEKDAYS, Skill, User, availability_bit
 
 SEED = 1917
@@ -382,9 +385,14 @@ def load_demo(*, stdout: Writer | None = None) -> bool:
                 reason="Will run the Thursday pantry at the community centre",
             )
 
+    # The people asking are made up: nobody is emailed about their requests.
+    with notifications.paused():
+        needs = load_needs_demo(area=area, wards=wards, dispatcher=demo, rng=rng)
+
     _write(
         stdout,
-        f"Loaded the demo data: {len(wards) + 1} groups in Manchester and {len(users)} members.",
+        f"Loaded the demo data: {len(wards) + 1} groups in Manchester and {len(users)} members, "
+        f"{needs['requests']} requests for help and {needs['offers']} offers.",
     )
     return True
 

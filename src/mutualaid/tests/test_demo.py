@@ -5,10 +5,19 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.db.models import Count
 
 from mutualaid.common.geo import distance_km
 from mutualaid.demo import AREA_SLUG, DEMO_EMAIL, DEMO_PASSWORD, load_demo
 from mutualaid.groups.models import Group, JoinRequest, Membership, Role, RoleGrant
+from mutualaid.needs.models import (
+    Channel,
+    Offer,
+    ReimbursementClaim,
+    Request,
+    StandingNeed,
+)
+from mutualaid.notify.models import Delivery
 from mutualaid.people.models import ALL_WEEK, SPOKEN_LANGUAGES, Skill, User
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +104,10 @@ def test_demo_login_works_with_the_printed_password():
     demo = User.objects.get(email=DEMO_EMAIL)
     assert authenticate(email=DEMO_EMAIL, password=DEMO_PASSWORD) == demo
     assert f"password: {DEMO_PASSWORD}" in out.getvalue()
-    assert "Loaded the demo data: 4 groups in Manchester and 60 members." in out.getvalue()
+    assert (
+        "Loaded the demo data: 4 groups in Manchester and 60 members, 22 requests for help and "
+        "6 offers."
+    ) in out.getvalue()
 
 
 def test_demo_members_are_spread_over_the_wards_and_the_area():
@@ -184,3 +196,40 @@ def test_demo_loads_once(django_assert_num_queries):
         RoleGrant.objects.count(),
     ) == counts
     assert Group.objects.count() == 4
+
+
+def test_demo_group_has_requests_in_every_state_and_current_offers():
+    # when
+    load_demo()
+
+    # then
+    area = Group.objects.get(slug=AREA_SLUG)
+    by_status = dict(
+        Request.objects.filter(group=area).values_list("status").annotate(n=Count("pk")).order_by()
+    )
+    assert by_status == {
+        Request.Status.OPEN: 8,
+        Request.Status.CLAIMED: 3,
+        Request.Status.DONE: 8,
+        Request.Status.UNMET: 2,
+        Request.Status.CANCELLED: 1,
+    }
+    demo = User.objects.get(email=DEMO_EMAIL)
+    held = Request.objects.get(status=Request.Status.CLAIMED, claimed_by=demo)
+    assert held.messages.count() == 2
+    assert Request.objects.filter(channel=Channel.PHONE, created_by=demo).count() >= 1
+    assert StandingNeed.objects.filter(volunteer__isnull=False).count() == 1
+    assert ReimbursementClaim.objects.get().amount_minor == 2340
+    assert Offer.objects.filter(group=area, status=Offer.Status.ACTIVE).count() == 6
+    # The weekly report has a history to show.
+    weeks = {request.created_at.isocalendar()[:2] for request in Request.objects.all()}
+    assert len(weeks) >= 6
+
+
+def test_demo_requests_email_nobody(mailoutbox):
+    # when
+    load_demo()
+
+    # then
+    assert Delivery.objects.count() == 0
+    assert mailoutbox == []
