@@ -39,6 +39,12 @@ class GroupSummary(Schema):
 class GroupPolicies(Schema):
     join_needs_vouch: bool
     retention_days: int = Field(description="Days the personal data of closed requests is kept.")
+    request_pacing_days: int = Field(
+        description=(
+            "Days during which the same household's next request of one kind is listed after "
+            "first requests (fair pacing, never a refusal); 0 is off."
+        )
+    )
     spending_limit_minor: int = Field(
         description="What may be spent without a proposal, in minor units of the currency."
     )
@@ -60,6 +66,7 @@ class GroupDetail(GroupSummary):
         return GroupPolicies(
             join_needs_vouch=group.join_needs_vouch,
             retention_days=group.retention_days,
+            request_pacing_days=group.request_pacing_days,
             spending_limit_minor=group.spending_limit_minor,
             currency=group.currency,
         )

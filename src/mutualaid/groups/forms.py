@@ -88,7 +88,13 @@ class GroupForm(forms.ModelForm):
         (_("How to reach it"), ["languages", "hotline_phone", "contact_email"]),
         (
             _("How it works"),
-            ["join_needs_vouch", "retention_days", "spending_limit", "currency"],
+            [
+                "join_needs_vouch",
+                "retention_days",
+                "request_pacing_days",
+                "spending_limit",
+                "currency",
+            ],
         ),
     ]
 

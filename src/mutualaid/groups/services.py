@@ -37,6 +37,7 @@ EDITABLE_GROUP_FIELDS = {
     "hotline_phone",
     "contact_email",
     "retention_days",
+    "request_pacing_days",
     "join_needs_vouch",
     "spending_limit_minor",
     "currency",

@@ -184,6 +184,7 @@ def test_group_detail_is_public_with_policies_parent_and_member_count(
         "policies": {
             "join_needs_vouch": True,
             "retention_days": 30,
+            "request_pacing_days": 7,
             "spending_limit_minor": 2500,
             "currency": "GBP",
         },
