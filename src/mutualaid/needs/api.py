@@ -548,6 +548,20 @@ def list_requests(
 # Requests: one request
 
 
+# What claiming, letting go and completing answer: the request as the caller now sees it, or
+# why not (409 when someone else holds it or it is no longer open).
+REQUEST_ACTION_RESPONSES: dict[int, Any] = {
+    200: RequestDetail,
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ValidationErrorOut,
+}
+
+
 @router.get(
     "/requests/{int:id}",
     response={200: RequestDetail, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
@@ -582,16 +596,7 @@ def claim_request(request: HttpRequest, id: int) -> dict[str, Any]:
 
 @router.post(
     "/requests/{int:id}/release",
-    response={
-        200: RequestDetail,
-        400: ErrorOut,
-        401: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        413: ErrorOut,
-        422: ValidationErrorOut,
-    },
+    response=REQUEST_ACTION_RESPONSES,
     summary="Release a request",
 )
 def release_request(request: HttpRequest, id: int, payload: ReleaseIn) -> dict[str, Any]:
@@ -604,16 +609,7 @@ def release_request(request: HttpRequest, id: int, payload: ReleaseIn) -> dict[s
 
 @router.post(
     "/requests/{int:id}/complete",
-    response={
-        200: RequestDetail,
-        400: ErrorOut,
-        401: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        413: ErrorOut,
-        422: ValidationErrorOut,
-    },
+    response=REQUEST_ACTION_RESPONSES,
     summary="Mark a request done",
 )
 def complete_request(
