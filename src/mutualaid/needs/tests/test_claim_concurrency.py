@@ -4,7 +4,10 @@ exists. On PostgreSQL the claims really run at once and the conditional update d
 SQLite the IMMEDIATE transactions queue the writers, and the same code must still give one
 winner."""
 
+import json
 import threading
+import urllib.error
+import urllib.request
 
 import pytest
 from django.db import connection
@@ -13,6 +16,7 @@ from mutualaid.common.errors import ApplicationError
 from mutualaid.needs import services
 from mutualaid.needs.models import Assignment, Claim, Request
 from mutualaid.needs.tests.factories import dispatcher_of, make_group, make_request, member_of
+from mutualaid.people.services import api_token_create
 
 CLAIMERS = 24
 TAKEN = (409, "conflict", "Someone else has already taken this request.")
@@ -96,6 +100,45 @@ def test_on_postgresql_exactly_one_of_many_simultaneous_claims_wins():
 @pytest.mark.django_db(transaction=True)
 def test_on_sqlite_exactly_one_of_many_simultaneous_claims_wins():
     _many_members_claim_one_request()
+
+
+def _post_claim(url: str, token: str) -> object:
+    def post() -> object:
+        # The live test server's own http:// address, nothing a caller chose.
+        headers = {"Authorization": f"Bearer {token}"}
+        call = urllib.request.Request(url, method="POST", headers=headers, data=b"")  # noqa: S310
+        try:
+            with urllib.request.urlopen(call, timeout=60) as response:  # noqa: S310
+                return (response.status, json.load(response)["status"])
+        except urllib.error.HTTPError as error:
+            return (error.code, json.load(error)["detail"])
+
+    return post
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_api_clients_claiming_at_once_get_one_200_and_the_rest_409(live_server):
+    """The whole path as clients meet it: HTTP, token, view, service and database, with every
+    client's request served in its own server thread and database connection."""
+    # given
+    group = make_group()
+    members = [member_of(group) for _ in range(CLAIMERS)]
+    tokens = [api_token_create(user=member, name="race")[1] for member in members]
+    request = make_request(group)
+    url = f"{live_server.url}/api/requests/{request.pk}/claim"
+
+    # when
+    results = _race([_post_claim(url, token) for token in tokens])
+
+    # then
+    assert results.count((200, "claimed")) == 1, results
+    assert results.count((409, "Someone else has already taken this request.")) == CLAIMERS - 1
+    winner = members[results.index((200, "claimed"))]
+    request.refresh_from_db()
+    assert (request.status, request.claimed_by) == ("claimed", winner)
+    assert list(Claim.objects.filter(request=request).values_list("member", flat=True)) == [
+        winner.pk
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
