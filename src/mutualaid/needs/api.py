@@ -132,9 +132,10 @@ class RequestCreatedOut(Schema):
     status: str
     secret: str = Field(
         description=(
-            "The secret of the person's status link, given this once and stored only as a "
-            "digest: pass it, with status_url, to the person who asked. With it they can see "
-            "the status, talk with whoever helps, and cancel."
+            "The secret of the person's status link, given this once (the site emails it only "
+            "to the person's own address, if they gave one): pass it, with status_url, to the "
+            "person who asked. With it they can see the status, talk with whoever helps, and "
+            "cancel."
         )
     )
     status_url: str = Field(description="The person's status page; it holds the secret.")

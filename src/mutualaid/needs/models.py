@@ -127,6 +127,13 @@ class Request(models.Model):
         blank=True,
         help_text="SHA-256 of the secret in the requester's status link; blank once purged.",
     )
+    secret_sealed = EncryptedTextField(
+        blank=True,
+        help_text=(
+            "The status-link secret, encrypted, so it can be emailed to the requester; erased "
+            "with the personal data."
+        ),
+    )
 
     category = models.CharField(
         _("what kind of help"),

@@ -4,7 +4,8 @@ Each task takes ids, loads fresh rows and hands every message to notify.services
 with an idempotency key naming the event and the recipient, so a task that runs twice sends
 nothing twice. Emails to members never carry the requester's personal data: the category, the
 area name, the urgency, a rough distance and a link to the request page, where access is
-decided. The requester's own address is read only to write to them, and never logged.
+decided. The requester's own address is read only to write to them, and never logged; the link
+to their status page goes only to that address.
 """
 
 from collections.abc import Collection, Iterator
@@ -21,6 +22,7 @@ from django_tasks import task
 
 from mutualaid.common.geo import distance_km
 from mutualaid.groups.models import Group, Role, RoleGrant
+from mutualaid.needs import services
 from mutualaid.needs.models import (
     Assignment,
     BuiltInCategory,
@@ -184,8 +186,6 @@ def _about(request: Request) -> dict[str, Any]:
         "ask_url": absolute_url(reverse("needs:ask", kwargs={"slug": request.group.slug})),
         "group_phone": request.group.hotline_phone,
         "group_email": request.group.contact_email,
-        # A caller at the phone desk has no status link: they quote their reference.
-        "by_phone": request.channel == Channel.PHONE,
     }
 
 
@@ -208,7 +208,10 @@ def _to_member(
 
 
 def _to_requester(request: Request, *, key: str, template: str, context: dict[str, Any]) -> int:
-    """1 when an email to the requester was recorded, 0 when they gave no address or it was."""
+    """1 when an email to the requester was recorded, 0 when they gave no address or it was.
+
+    Only here is the link to their status page added: it goes to the address they gave, and
+    into no email to anyone else."""
     if not request.email:
         return 0
     return int(
@@ -216,10 +219,25 @@ def _to_requester(request: Request, *, key: str, template: str, context: dict[st
             key=key,
             to=request.email,
             template=template,
-            context=context,
+            context={**context, "status_url": services.request_status_url(request)},
             language=interface_language([request.language]),
         )
         is not None
+    )
+
+
+@task()
+def request_received_notify(request_id: int) -> int:
+    """Confirm a new request to the requester who gave an email address: its reference, what
+    they asked, and the link to their status page, where they can follow or cancel it."""
+    request = _load_request(request_id)
+    if request is None or request.is_closed:
+        return 0
+    return _to_requester(
+        request,
+        key=f"request-received:{request.pk}:requester",
+        template="needs/email/request_received_requester",
+        context={**_about(request), "description": request.description},
     )
 
 
@@ -295,8 +313,8 @@ def request_claimed_notify(request_id: int) -> int:
 
 @task()
 def request_done_notify(request_id: int) -> int:
-    """Thank the requester, inviting them to tell us how it went through their status link,
-    and tell the dispatcher who took their call."""
+    """Thank the requester, inviting them to say on their status page whether anything is
+    still needed, and tell the dispatcher who took their call."""
     request = _load_request(request_id)
     if request is None or request.status != Request.Status.DONE:
         return 0
@@ -324,20 +342,30 @@ def request_done_notify(request_id: int) -> int:
 
 @task()
 def request_released_notify(request_id: int) -> int:
-    """Tell the dispatcher who took the call that the request is open again."""
+    """Tell the requester, who heard their request was taken, that it is open again (never
+    why), and the dispatcher who took their call."""
     request = _load_request(request_id)
     if request is None or request.status != Request.Status.OPEN:
         return 0
-    desk = _phone_desk(request)
     claim = request.claims.filter(released_at__isnull=False).order_by("-released_at").first()
-    if desk is None or claim is None or desk.pk == claim.member_id:
+    if claim is None:
         return 0
-    return _to_member(
-        desk,
-        key=f"request-released:{request.pk}:claim-{claim.pk}:desk",
-        template="needs/email/request_released_desk",
-        context=_about(request),
+    about = _about(request)
+    sent = _to_requester(
+        request,
+        key=f"request-released:{request.pk}:claim-{claim.pk}:requester",
+        template="needs/email/request_released_requester",
+        context=about,
     )
+    desk = _phone_desk(request)
+    if desk is not None and desk.pk != claim.member_id:
+        sent += _to_member(
+            desk,
+            key=f"request-released:{request.pk}:claim-{claim.pk}:desk",
+            template="needs/email/request_released_desk",
+            context=about,
+        )
+    return sent
 
 
 @task()

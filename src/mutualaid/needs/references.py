@@ -1,9 +1,10 @@
 """Reference codes, status-link secrets and household keys of requests.
 
 A reference is what a requester reads out on the phone ("K7M-4QX"): six characters from an
-alphabet without the look-alikes 0/O, 1/I/L. The secret in their status link is shown once and
-stored only as a SHA-256 digest. The household key is a keyed hash of a phone number or email
-address, so repeat requests can be paced without keeping the number in clear.
+alphabet without the look-alikes 0/O, 1/I/L. The secret in their status link is looked up by
+its SHA-256 digest; the request also keeps it encrypted, only to email it to the requester. The
+household key is a keyed hash of a phone number or email address, so repeat requests can be
+paced without keeping the number in clear.
 """
 
 import base64

@@ -26,6 +26,7 @@ UNLISTED_FIELDS = (
     "accessibility_notes",
     "household_key",
     "secret_digest",
+    "secret_sealed",
 )
 LISTED_FIELDS = tuple(
     field.name for field in Request._meta.concrete_fields if field.name not in UNLISTED_FIELDS

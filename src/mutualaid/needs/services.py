@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -246,8 +247,11 @@ def request_create(
     recurrence_until: date | None = None,
     now: datetime | None = None,
 ) -> tuple[Request, str]:
-    """Record a request for help and return it with the secret of the requester's status link
-    (shown once, stored only as a digest).
+    """Record a request for help and return it with the secret of the requester's status link.
+
+    The secret is found again by its digest; it is also kept encrypted, only so it can be
+    emailed to the requester's own address (see request_status_url), and is erased with the
+    personal data.
 
     It asks only what is needed to deliver the help: what, a name to ask for, and a way to reach
     the person. A request without a date is needed by the end of today (urgency "today") or
@@ -380,8 +384,11 @@ def request_create(
         )
     secret = references.new_secret()
     request.secret_digest = references.secret_digest(secret)
+    request.secret_sealed = secret
     _save_with_new_reference(request)
     _notify("request_created_notify", request.pk)
+    if email:
+        _notify("request_received_notify", request.pk)
     return request, secret
 
 
@@ -402,6 +409,18 @@ def request_find_by_secret(*, reference: str, secret: str) -> Request:
         raise ApplicationError(_(NOT_FOUND), code="not_found", status=404)
     assert request is not None
     return request
+
+
+def request_status_url(request: Request) -> str | None:
+    """The absolute address of the requester's status page, to write to their own email
+    address and to nobody else; None once the personal data is erased, or when the secret was
+    never kept."""
+    if request.personal_data_erased_at is not None or not request.secret_sealed:
+        return None
+    path = reverse(
+        "needs:status", kwargs={"reference": request.reference, "secret": request.secret_sealed}
+    )
+    return f"{settings.SITE_URL}{path}"
 
 
 def _secret_opens(request: Request, secret: str | None) -> bool:
@@ -1061,6 +1080,7 @@ def _erase_batch(ids: list[int], *, now: datetime) -> int:
             description="",
             household_key="",
             secret_digest="",
+            secret_sealed="",
             personal_data_erased_at=now,
         )
         Message.objects.filter(request_id__in=pks).delete()
@@ -1154,12 +1174,14 @@ COPIED_FIELDS = (
 
 
 def _copy_occurrence(template: Request, *, needed_by: date, now: datetime) -> Request:
-    """A new occurrence of a standing need. It has its own reference; its own secret is never
-    shown, since the requester's one link opens every occurrence of the need."""
+    """A new occurrence of a standing need. It has its own reference and the requester's one
+    secret: their link opens it under its own reference, and keeps working after the
+    occurrences before it have been erased."""
     occurrence = Request(**{field: getattr(template, field) for field in COPIED_FIELDS})
     occurrence.needed_by = needed_by
     occurrence.created_at = now
-    occurrence.secret_digest = references.secret_digest(references.new_secret())
+    occurrence.secret_digest = template.secret_digest
+    occurrence.secret_sealed = template.secret_sealed
     occurrence.paced = _is_paced(
         group=template.group,
         category=template.category,

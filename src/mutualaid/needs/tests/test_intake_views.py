@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -267,6 +268,45 @@ def test_asking_by_email_or_through_someone_stores_what_that_needs(client, area)
     assert (through_sam.phone, through_sam.email) == ("", "")
     assert through_sam.contact_via == "my neighbour Sam, 07700 900123"
     assert through_sam.contact_method == ContactMethod.CONTACT
+
+
+def test_asking_with_an_email_address_emails_the_link_that_opens_the_status_page(
+    client, area, settings, django_capture_on_commit_callbacks
+):
+    # given
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SITE_URL = "https://aid.example.org"
+
+    # when: a neighbour asks, giving their email address, and the worker runs
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            ask_url(area),
+            ask_data(area, contact_method=ContactMethod.EMAIL, contact="Ann@Example.org"),
+        )
+
+    # then: the page told them the link is on its way to them
+    request = Request.objects.get()
+    assert messages_of(response) == [
+        f'Your request is in. Its reference is <strong class="reference">{request.reference}'
+        "</strong>. Keep the address of this page: bookmark it or copy it from below. We are "
+        "also emailing it to the address you gave."
+    ]
+    (email,) = [message for message in mail.outbox if message.to == ["ann@example.org"]]
+    links = re.findall(r"https://aid\.example\.org(/help/\S+/)\n", email.body)
+    assert links == [response["Location"]]
+
+    # when: they open the link from the email in another browser
+    page = Client().get(links[0])
+
+    # then
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"Your request {request.reference}" in html
+    assert (
+        "Keep this link to come back to this page. We cannot send it to you on request; if you "
+        "gave an email address when you asked, it is in the emails we send you there."
+    ) in html
+    assert_not_kept(page)
 
 
 @pytest.mark.parametrize(
@@ -657,10 +697,48 @@ def test_a_dispatcher_takes_a_call_and_gets_the_reference_to_read_out(client, ar
     detail = reverse("needs:request_detail", kwargs={"pk": request.pk})
     assert messages_of(response) == [
         f'Taken. Read the caller their reference: <strong class="reference">{request.reference}'
-        "</strong>. They quote it when they call back: they have no status link. If they gave "
-        "an email address, they hear by email when someone takes it and when it is done. "
+        "</strong>. They quote it when they call back: with no email address, they have no link "
+        f'to follow it. <a href="{detail}">Open the request</a>'
+    ]
+
+
+def test_a_caller_who_gives_an_email_is_emailed_their_link(
+    client, area, settings, django_capture_on_commit_callbacks
+):
+    # given
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    client.force_login(dispatcher_of(area))
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            desk_url(area),
+            {
+                "name": "Ann Smith",
+                "phone": "0161 496 0000",
+                "email": "ann@example.org",
+                "category": "shopping",
+                "description": "Milk",
+                "area": str(ward_of(area).pk),
+            },
+        )
+
+    # then
+    request = Request.objects.get()
+    detail = reverse("needs:request_detail", kwargs={"pk": request.pk})
+    assert messages_of(response) == [
+        f'Taken. Read the caller their reference: <strong class="reference">{request.reference}'
+        "</strong>. They quote it when they call back. We email them a private link to follow "
+        "their request, and tell them by email when someone takes it and when it is done. "
         f'<a href="{detail}">Open the request</a>'
     ]
+    (email,) = [message for message in mail.outbox if message.to == ["ann@example.org"]]
+    (link,) = re.findall(rf"{re.escape(settings.SITE_URL)}(/help/\S+/)\n", email.body)
+    assert Client().get(link).status_code == 200
+    # The dispatcher never sees it: the link is the caller's alone.
+    desk_page = client.get(response["Location"])
+    assert link not in desk_page.content.decode()
+    assert request.reference in desk_page.content.decode()
 
 
 def test_the_phone_desk_needs_the_number_when_the_caller_is_to_be_phoned(client, area):

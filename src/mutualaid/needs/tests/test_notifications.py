@@ -1,6 +1,7 @@
 import email
 import email.policy
 import logging
+import re
 import socket
 from datetime import timedelta
 from decimal import Decimal
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from mutualaid.needs import notifications, services
-from mutualaid.needs.models import Channel, Request
+from mutualaid.needs.models import Channel, Recurrence, Request
 from mutualaid.needs.tests import factories
 from mutualaid.needs.tests.factories import claimed_request, make_group, make_request, member_of
 from mutualaid.notify.models import Delivery
@@ -131,12 +132,14 @@ def test_a_claim_reaches_the_requester_through_a_real_smtp_server(smtp_inbox, ru
         f"{request.reference} (prescription pickup). They will get in touch the way you asked "
         "to be reached.\n"
         "\n"
-        "To follow your request, write to the volunteer or cancel it, open the status link you "
-        f"were given when you asked (it contains your reference {request.reference}). We keep "
-        "only a fingerprint of that link, so nobody else can open it and we cannot send it "
-        "again.\n"
+        "To see how your request is going, write to the volunteer or cancel it, open your "
+        "status page:\n"
+        f"https://aid.example.org/help/{request.reference}/{request.secret}/\n"
         "\n"
-        "If you have lost the link, contact Levenshulme Mutual Aid and quote your reference "
+        "This link is yours alone: anyone who has it can read and cancel your request, so share "
+        "it only with someone you trust.\n"
+        "\n"
+        "You can also contact Levenshulme Mutual Aid and quote your reference "
         f"{request.reference}:\n"
         "Phone: 0161 496 0000\n"
         "\n"
@@ -144,7 +147,6 @@ def test_a_claim_reaches_the_requester_through_a_real_smtp_server(smtp_inbox, ru
         "Mutual Aid, for Levenshulme Mutual Aid\n"
     )
     assert volunteer.email not in received.as_string()
-    assert request.secret not in received.as_string()
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.idempotency_key) == (
         Delivery.Status.SENT,
@@ -169,6 +171,206 @@ def test_a_claim_notification_that_runs_again_sends_nothing_more(run_tasks):
     assert again.return_value == 0
     assert len(mail.outbox) == 1
     assert Delivery.objects.count() == 1
+
+
+# The requester's confirmation and their link.
+
+SITE = "https://aid.example.org"
+
+
+def status_link(message) -> str:
+    """The path of the one status-page link in an email."""
+    (path,) = re.findall(rf"{re.escape(SITE)}(/help/[^\s#]+/)", message.body)
+    return path
+
+
+def test_a_new_request_is_confirmed_to_its_email_with_the_link_that_opens_its_page(
+    run_tasks, client
+):
+    # given
+    group = quiet_group(name="Rusholme Mutual Aid", hotline_phone="0161 496 0002")
+
+    # when
+    with run_tasks():
+        request = make_request(
+            group,
+            email="Asker@Example.org",
+            category="prescription",
+            urgency="flexible",
+            area_name="Rusholme",
+            description="My inhaler from the chemist on Wilmslow Road",
+        )
+
+    # then: one email, to the requester, with the exact address of their status page
+    (message,) = mail.outbox
+    assert message.to == ["asker@example.org"]
+    assert message.subject == f"[Mutual Aid] Your request {request.reference} is in"
+    assert message.body == (
+        "Hello,\n"
+        "\n"
+        "Rusholme Mutual Aid has your request for help. We are looking for a volunteer, and we "
+        "will write to you here when one takes it.\n"
+        "\n"
+        f"Reference: {request.reference}\n"
+        "What kind of help: prescription pickup\n"
+        "Area: Rusholme\n"
+        "How soon: flexible\n"
+        "\n"
+        "What you asked for:\n"
+        "My inhaler from the chemist on Wilmslow Road\n"
+        "\n"
+        "To see how your request is going, write to the volunteer or cancel it, open your "
+        "status page:\n"
+        f"{SITE}/help/{request.reference}/{request.secret}/\n"
+        "\n"
+        "This link is yours alone: anyone who has it can read and cancel your request, so share "
+        "it only with someone you trust.\n"
+        "\n"
+        f"You can also contact Rusholme Mutual Aid and quote your reference {request.reference}:\n"
+        "Phone: 0161 496 0002\n"
+        "\n"
+        "-- \n"
+        "Mutual Aid, for Rusholme Mutual Aid\n"
+    )
+    assert Delivery.objects.get().idempotency_key == f"request-received:{request.pk}:requester"
+
+    # when: the requester follows the link
+    page = client.get(status_link(message))
+
+    # then
+    assert page.status_code == 200
+    assert f"Your request {request.reference}" in page.content.decode()
+    assert "My inhaler from the chemist on Wilmslow Road" in page.content.decode()
+
+
+def test_a_caller_who_gave_an_email_is_sent_their_link_too(run_tasks, client):
+    # given
+    group = quiet_group()
+    desk = dispatcher_of(group, notify_by_email=False)
+
+    # when
+    with run_tasks():
+        request = make_request(
+            group, email="caller@example.org", channel=Channel.PHONE, created_by=desk
+        )
+
+    # then
+    message = sent_to("caller@example.org")
+    assert status_link(message) == f"/help/{request.reference}/{request.secret}/"
+    assert client.get(status_link(message)).status_code == 200
+
+
+def test_a_request_without_an_email_confirms_to_nobody(run_tasks):
+    group = quiet_group()
+
+    with run_tasks():
+        request = make_request(group)
+        sent = notifications.request_received_notify.enqueue(request.pk)
+
+    assert sent.return_value == 0
+    assert mail.outbox == []
+
+
+def test_a_confirmation_that_runs_again_sends_nothing_more(run_tasks):
+    group = quiet_group()
+    with run_tasks():
+        request = make_request(group, email="asker@example.org")
+
+    with run_tasks():
+        again = notifications.request_received_notify.enqueue(request.pk)
+
+    assert again.return_value == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_request_cancelled_before_the_worker_confirms_it_sends_nothing(run_tasks):
+    group = quiet_group()
+    request = make_request(group, email="asker@example.org")
+    services.request_cancel(request=request, secret=request.secret)
+
+    with run_tasks():
+        sent = notifications.request_received_notify.enqueue(request.pk)
+
+    assert sent.return_value == 0
+    assert mail.outbox == []
+
+
+def test_the_email_about_a_repeat_links_to_that_occurrence_with_the_one_secret(run_tasks, client):
+    # given: the second occurrence of a weekly need
+    group = quiet_group()
+    first = make_request(
+        group,
+        email="asker@example.org",
+        recurrence=Recurrence.WEEKLY,
+        needed_by=timezone.localdate(),
+    )
+    services.standing_needs_create_due(today=timezone.localdate() + timedelta(days=6))
+    second = Request.objects.exclude(pk=first.pk).get()
+
+    # when
+    with run_tasks():
+        services.request_claim(request=second, member=member_of(group))
+
+    # then: the link opens the occurrence that was taken
+    link = status_link(sent_to("asker@example.org"))
+    assert link == f"/help/{second.reference}/{first.secret}/"
+    page = client.get(link)
+    assert page.status_code == 200
+    assert f"Your request {second.reference}" in page.content.decode()
+
+
+def test_no_email_but_the_requesters_own_carries_their_secret(run_tasks):
+    # given: a caller with an email address, two dispatchers and members around
+    group = quiet_group()
+    desk = dispatcher_of(group, email="desk@example.org", notify_by_email=False)
+    other_desk = dispatcher_of(group, email="other-desk@example.org", notify_by_email=False)
+    near = member_of(group, email="near@example.org", **HOME)
+    volunteer = member_of(group, email="volunteer@example.org", **FAR)
+
+    # when: the whole life of the request, each step's tasks run as the worker would
+    with run_tasks():
+        request = make_request(
+            group, email="asker@example.org", channel=Channel.PHONE, created_by=desk
+        )
+    steps = [
+        lambda: services.message_post(request=request, secret=request.secret, body="Still?"),
+        lambda: services.request_assign(request=request, member=volunteer, dispatcher=other_desk),
+        lambda: services.assignment_accept(assignment=request.assignments.get(), member=volunteer),
+        lambda: services.message_post(request=request, author=volunteer, body="At five"),
+        lambda: services.message_post(request=request, secret=request.secret, body="Fine"),
+        lambda: services.request_release(request=request, member=volunteer, reason="Ill"),
+        lambda: services.request_claim(request=request, member=near),
+        lambda: services.request_complete(request=request, member=near),
+    ]
+    for step in steps:
+        with run_tasks():
+            step()
+
+    # then: the requester heard six times, each time with their link; nobody else ever
+    to_requester = [message for message in mail.outbox if message.to == ["asker@example.org"]]
+    to_others = [message for message in mail.outbox if message.to != ["asker@example.org"]]
+    assert [message.subject.split(": ")[0] for message in to_requester] == [
+        f"[Mutual Aid] Your request {request.reference} is in",
+        f"[Mutual Aid] A volunteer has taken your request {request.reference}",
+        f"[Mutual Aid] New message about your request {request.reference}",
+        f"[Mutual Aid] Your request {request.reference} is open again",
+        f"[Mutual Aid] A volunteer has taken your request {request.reference}",
+        "[Mutual Aid] Thank you",
+    ]
+    assert all(request.secret in message.body for message in to_requester)
+    assert {address for message in to_others for address in message.to} == {
+        desk.email,
+        other_desk.email,
+        near.email,
+        volunteer.email,
+    }
+    for message in to_others:
+        assert request.secret not in message.subject + message.body
+    kept = [
+        delivery for delivery in Delivery.objects.all() if delivery.recipient != "asker@example.org"
+    ]
+    assert len(kept) == len(to_others)
+    assert not [delivery for delivery in kept if request.secret in delivery.body]
 
 
 # Who hears of a new request.
@@ -384,7 +586,7 @@ def test_a_phone_request_claimed_tells_the_dispatcher_who_took_the_call(run_task
     assert f"https://aid.example.org/requests/{request.pk}/" in message.body
 
 
-def test_a_caller_with_email_hears_of_the_claim_and_to_quote_their_reference(run_tasks):
+def test_a_caller_with_email_hears_of_the_claim_with_their_status_link(run_tasks):
     # given
     group = quiet_group(name="Hulme Mutual Aid", contact_email="help@hulme.example.org")
     desk = dispatcher_of(group, notify_by_email=False)
@@ -399,11 +601,34 @@ def test_a_caller_with_email_hears_of_the_claim_and_to_quote_their_reference(run
     # then
     body = sent_to("caller@example.org").body
     assert (
+        "open your status page:\n"
+        f"https://aid.example.org/help/{request.reference}/{request.secret}/\n"
+    ) in body
+    assert (
+        "You can also contact Hulme Mutual Aid and quote your reference "
+        f"{request.reference}:\n"
+        "Email: help@hulme.example.org\n"
+    ) in body
+
+
+def test_a_requester_whose_secret_was_never_kept_is_told_to_quote_their_reference(run_tasks):
+    # given: a request from before secrets were kept for emailing
+    group = quiet_group(name="Hulme Mutual Aid", contact_email="help@hulme.example.org")
+    request = make_request(group, email="asker@example.org")
+    Request.objects.filter(pk=request.pk).update(secret_sealed="")
+
+    # when
+    with run_tasks():
+        services.request_claim(request=request, member=member_of(group))
+
+    # then
+    body = sent_to("asker@example.org").body
+    assert (
         "To ask about your request or cancel it, contact Hulme Mutual Aid and quote your "
         f"reference {request.reference}.\n"
         "Email: help@hulme.example.org\n"
     ) in body
-    assert "status link" not in body
+    assert "/help/" not in body
 
 
 def test_the_dispatcher_who_claims_their_own_phone_request_is_not_told(run_tasks):
@@ -445,16 +670,18 @@ def test_done_thanks_the_requester_and_invites_them_back_through_their_link(run_
         f"{volunteer.display_name} has marked your request {request.reference} (shopping) as "
         "done. Thank you for asking Ardwick Mutual Aid: we hope it helped.\n"
         "\n"
-        "Did everything go well, or is something still missing? Tell us by writing a message on "
-        "your status page: open the link you were given when you asked. You can ask for help "
-        "again at any time:\n"
+        "Did everything go well, or is something still needed? Reply on your status page: write "
+        "a message there and we will read it.\n"
+        f"https://aid.example.org/help/{request.reference}/{request.secret}/#messages\n"
+        "\n"
+        "You can ask for help again at any time:\n"
         f"https://aid.example.org/groups/{group.slug}/ask/\n"
     ) in thanks.body
     assert "All delivered" not in thanks.body
 
 
-def test_done_tells_a_caller_to_quote_their_reference_and_tells_the_phone_desk(run_tasks):
-    # given: a caller who gave an email address but has no status link
+def test_done_thanks_a_caller_with_their_link_and_tells_the_phone_desk_without_it(run_tasks):
+    # given: a caller who gave an email address
     group = quiet_group(name="Ardwick Mutual Aid", hotline_phone="0161 496 0001")
     desk = dispatcher_of(group, email="desk@example.org", notify_by_email=False)
     request, volunteer = claimed_request(
@@ -467,17 +694,29 @@ def test_done_tells_a_caller_to_quote_their_reference_and_tells_the_phone_desk(r
 
     # then
     assert recipients() == ["caller@example.org", desk.email]
-    thanks = sent_to("caller@example.org")
+    link = f"https://aid.example.org/help/{request.reference}/{request.secret}/#messages\n"
+    assert link in sent_to("caller@example.org").body
+    desk_email = sent_to(desk.email)
+    assert desk_email.subject == (
+        f"[Mutual Aid] The request {request.reference} you took by phone is done"
+    )
+    assert request.secret not in desk_email.body
+
+
+def test_done_without_a_kept_secret_tells_the_requester_to_quote_their_reference(run_tasks):
+    group = quiet_group(name="Ardwick Mutual Aid", hotline_phone="0161 496 0001")
+    request, volunteer = claimed_request(group, email="asker@example.org")
+    Request.objects.filter(pk=request.pk).update(secret_sealed="")
+
+    with run_tasks():
+        services.request_complete(request=request, member=volunteer)
+
     assert (
         "Did everything go well, or is something still missing? Tell us: contact Ardwick Mutual "
         f"Aid and quote your reference {request.reference}. You can ask for help again at any "
         "time.\n"
         "Phone: 0161 496 0001\n"
-    ) in thanks.body
-    assert "status" not in thanks.body
-    assert sent_to(desk.email).subject == (
-        f"[Mutual Aid] The request {request.reference} you took by phone is done"
-    )
+    ) in sent_to("asker@example.org").body
 
 
 def test_a_released_phone_request_tells_the_phone_desk_it_is_open_again(run_tasks):
@@ -498,6 +737,33 @@ def test_a_released_phone_request_tells_the_phone_desk_it_is_open_again(run_task
         f"[Mutual Aid] The request {request.reference} you took by phone is open again"
     )
     assert "Ill this week" not in mail.outbox[0].body
+
+
+def test_a_released_request_tells_the_requester_it_is_open_again_but_not_why(run_tasks):
+    # given
+    group = quiet_group(name="Gorton Mutual Aid")
+    request, volunteer = claimed_request(group, email="asker@example.org", category="ride")
+
+    # when
+    with run_tasks():
+        services.request_release(request=request, member=volunteer, reason="Ill this week")
+
+    # then
+    (message,) = mail.outbox
+    assert message.to == ["asker@example.org"]
+    assert message.subject == f"[Mutual Aid] Your request {request.reference} is open again"
+    assert message.body.startswith(
+        "Hello,\n"
+        "\n"
+        f"The volunteer who had taken your request {request.reference} (a ride) can no longer do "
+        "it. Your request is open again, and we are looking for someone else to help you.\n"
+        "\n"
+        "To see how your request is going, write to the volunteer or cancel it, open your "
+        "status page:\n"
+        f"{SITE}/help/{request.reference}/{request.secret}/\n"
+    )
+    assert "Ill" not in message.body
+    assert volunteer.display_name not in message.body
 
 
 def test_the_requester_is_written_to_in_their_language(run_tasks):
@@ -534,8 +800,8 @@ def test_a_volunteers_message_is_relayed_to_the_requester_without_their_contacts
         "\n"
         "I can come at 5 <pm>.\n"
         "\n"
-        "Please do not reply to this email. To answer, open the status link you were given "
-        "when you asked and write your message there.\n"
+        "Please do not reply to this email. To answer, write your message on your status page:\n"
+        f"https://aid.example.org/help/{request.reference}/{request.secret}/#messages\n"
     )
     assert volunteer.email not in message.body
     assert "900999" not in message.body
@@ -642,6 +908,7 @@ def test_no_log_line_carries_the_requesters_address(run_tasks, caplog):
     assert "private@example.org" in recipients()
     assert "private@example.org" not in caplog.text
     assert "Ada" not in caplog.text
+    assert request.secret not in caplog.text
 
 
 def test_an_erased_request_sends_nothing(run_tasks):

@@ -7,13 +7,14 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
+from mutualaid.common import crypto
 from mutualaid.common.errors import ApplicationError
 from mutualaid.groups import services as group_services
 from mutualaid.groups.models import Group
-from mutualaid.needs import references, services
+from mutualaid.needs import notifications, references, services
 from mutualaid.needs.models import (
     Channel,
     Claim,
@@ -55,7 +56,7 @@ def ask(group: Group, **fields):
 # request_create: what is kept
 
 
-def test_a_web_request_is_open_with_a_reference_and_a_secret_kept_only_as_a_digest():
+def test_a_web_request_is_open_with_a_reference_and_a_secret_kept_as_a_digest_and_sealed():
     # given
     group = make_group()
     # when
@@ -65,6 +66,7 @@ def test_a_web_request_is_open_with_a_reference_and_a_secret_kept_only_as_a_dige
     assert re.fullmatch(r"[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}", request.reference)
     assert len(secret) == 32
     assert request.secret_digest == hashlib.sha256(secret.encode()).hexdigest()
+    assert request.secret_sealed == secret
     assert (request.status, request.channel, request.category) == ("open", "web", "shopping")
     assert (request.name, request.phone, request.address, request.language) == (
         "Margaret",
@@ -82,8 +84,6 @@ def test_personal_fields_are_encrypted_in_the_table():
     # when
     request, _secret = ask(group, address="14 Acacia Avenue", email="Rita@Example.org")
     # then
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name, phone, email, address, description FROM needs_request WHERE id = %s",
@@ -96,6 +96,48 @@ def test_personal_fields_are_encrypted_in_the_table():
     assert "milk" not in stored[4].lower()
     request.refresh_from_db()
     assert request.email == "rita@example.org"
+
+
+def test_the_secret_is_not_stored_in_clear():
+    # given
+    group = make_group()
+    # when
+    request, secret = ask(group, email="rita@example.org")
+    # then
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT secret_sealed, secret_digest FROM needs_request WHERE id = %s", [request.pk]
+        )
+        sealed, digest = cursor.fetchone()
+    assert sealed != ""
+    assert secret not in sealed
+    assert secret not in digest
+    assert crypto.decrypt(sealed) == secret
+
+
+# request_status_url
+
+
+def test_the_status_url_is_the_whole_address_of_the_requesters_page(settings):
+    settings.SITE_URL = "https://aid.example.org"
+    group = make_group()
+    request, secret = ask(group)
+
+    url = services.request_status_url(request)
+
+    assert url == f"https://aid.example.org/help/{request.reference}/{secret}/"
+    assert services.request_find_by_secret(reference=request.reference, secret=secret) == request
+
+
+def test_there_is_no_status_url_once_the_personal_data_is_erased_or_without_a_kept_secret():
+    group = make_group()
+    erased, _secret = ask(group)
+    erased.personal_data_erased_at = timezone.now()
+    never_kept, _secret = ask(group)
+    never_kept.secret_sealed = ""
+
+    assert services.request_status_url(erased) is None
+    assert services.request_status_url(never_kept) is None
 
 
 def test_references_use_no_look_alike_characters():
@@ -575,6 +617,48 @@ def test_the_new_request_is_announced_after_commit(django_capture_on_commit_call
 
     assert len(callbacks) == 1
     notify.enqueue.assert_called_once_with(request.pk)
+
+
+def test_a_request_with_an_email_address_is_confirmed_to_the_requester_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    group = make_group()
+
+    with (
+        mock.patch("mutualaid.needs.notifications.request_created_notify") as created,
+        mock.patch("mutualaid.needs.notifications.request_received_notify") as received,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        request, _secret = ask(group, email="rita@example.org")
+
+    assert len(callbacks) == 2
+    created.enqueue.assert_called_once_with(request.pk)
+    received.enqueue.assert_called_once_with(request.pk)
+
+
+def test_a_request_without_an_email_address_has_nobody_to_confirm_to(
+    django_capture_on_commit_callbacks,
+):
+    group = make_group()
+
+    with (
+        mock.patch("mutualaid.needs.notifications.request_received_notify") as received,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        ask(group)
+
+    received.enqueue.assert_not_called()
+
+
+def test_while_notifications_are_paused_a_request_confirms_nothing(
+    django_capture_on_commit_callbacks,
+):
+    group = make_group()
+
+    with django_capture_on_commit_callbacks() as callbacks, notifications.paused():
+        ask(group, email="rita@example.org")
+
+    assert callbacks == []
 
 
 def test_a_refused_request_announces_nothing(django_capture_on_commit_callbacks):

@@ -81,7 +81,7 @@ def test_the_next_occurrence_is_made_the_day_before_it_is_due_as_a_copy():
     ]
     assert (second.status, second.claimed_by) == ("open", None)
     assert second.reference != first.reference
-    assert second.secret_digest not in ("", first.secret_digest)
+    assert (second.secret_digest, second.secret_sealed) == (first.secret_digest, first.secret)
 
 
 def test_nothing_is_made_earlier_than_the_day_before():
@@ -106,6 +106,46 @@ def test_the_requesters_one_link_works_for_every_occurrence():
     # then
     second.refresh_from_db()
     assert (message.author_kind, second.status) == ("requester", "cancelled")
+
+
+def test_each_occurrence_has_its_own_link_with_the_requesters_one_secret(settings):
+    # given
+    settings.SITE_URL = "https://aid.example.org"
+    group = make_group()
+    first = weekly(group)
+    services.standing_needs_create_due(today=timezone.localdate() + timedelta(days=6))
+    second = occurrences(first.standing_need)[1]
+    # when
+    url = services.request_status_url(second)
+    # then
+    assert url == f"https://aid.example.org/help/{second.reference}/{first.secret}/"
+    assert services.request_find_by_secret(reference=second.reference, secret=first.secret) == (
+        second
+    )
+    assert services.request_find_by_secret(reference=first.reference, secret=first.secret) == (
+        first
+    )
+
+
+def test_the_latest_occurrences_link_still_opens_it_after_the_first_is_erased():
+    # given: the first occurrence was done long ago; the second is open
+    group = make_group(retention_days=1)
+    first = weekly(group)
+    member = member_of(group)
+    services.request_claim(request=first, member=member)
+    services.request_complete(request=first, member=member)
+    Request.objects.filter(pk=first.pk).update(closed_at=timezone.now() - timedelta(days=5))
+    services.standing_needs_create_due(today=timezone.localdate() + timedelta(days=6))
+    second = occurrences(first.standing_need)[1]
+    # when
+    erased = services.requests_purge_personal_data()
+    # then
+    assert erased == 1
+    with pytest.raises(ApplicationError):
+        services.request_find_by_secret(reference=first.reference, secret=first.secret)
+    assert services.request_find_by_secret(reference=second.reference, secret=first.secret) == (
+        second
+    )
 
 
 def test_the_secret_of_one_standing_need_opens_nothing_of_another():

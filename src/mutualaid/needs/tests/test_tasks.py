@@ -124,8 +124,17 @@ def test_personal_data_of_requests_closed_longer_than_the_retention_days_is_eras
     assert erased == 1
     request.refresh_from_db()
     assert [getattr(request, field) for field in services.PERSONAL_FIELDS] == [""] * 6
-    assert (request.description, request.household_key, request.secret_digest) == ("", "", "")
+    assert (
+        request.description,
+        request.household_key,
+        request.secret_digest,
+        request.secret_sealed,
+    ) == ("", "", "", "")
     assert request.personal_data_erased_at == now
+    assert services.request_status_url(request) is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret_sealed FROM needs_request WHERE id = %s", [request.pk])
+        assert cursor.fetchone() == ("",)
     assert (
         Request.objects.values_list(
             "reference", "category", "area_name", "created_at", "needed_by", "status", "closed_at"

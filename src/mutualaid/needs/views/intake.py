@@ -97,16 +97,20 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
+            if created.email:
+                kept = _(
+                    "Your request is in. Its reference is {reference}. Keep the address of "
+                    "this page: bookmark it or copy it from below. We are also emailing it to "
+                    "the address you gave."
+                )
+            else:
+                kept = _(
+                    "Your request is in. Its reference is {reference}. Keep the address of "
+                    "this page: bookmark it or copy it from below. It is the only way to see "
+                    "how your request is going, and we cannot send it to you again."
+                )
             messages.success(
-                request,
-                format_html(
-                    _(
-                        "Your request is in. Its reference is {reference}. Keep the address of "
-                        "this page: bookmark it or copy it from below. It is the only way to "
-                        "see how your request is going, and we cannot send it to you again."
-                    ),
-                    reference=_reference_html(created.reference),
-                ),
+                request, format_html(kept, reference=_reference_html(created.reference))
             )
             return _unkept(redirect("needs:status", reference=created.reference, secret=secret))
     return render(request, "needs/ask.html", {"group": group, "form": form})
@@ -276,15 +280,22 @@ def phone_desk(request: HttpRequest, slug: str) -> HttpResponse:
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
+            if created.email:
+                taken = _(
+                    "Taken. Read the caller their reference: {reference}. They quote it when "
+                    "they call back. We email them a private link to follow their request, "
+                    "and tell them by email when someone takes it and when it is done. {link}"
+                )
+            else:
+                taken = _(
+                    "Taken. Read the caller their reference: {reference}. They quote it when "
+                    "they call back: with no email address, they have no link to follow it. "
+                    "{link}"
+                )
             messages.success(
                 request,
                 format_html(
-                    _(
-                        "Taken. Read the caller their reference: {reference}. They quote it "
-                        "when they call back: they have no status link. If they gave an email "
-                        "address, they hear by email when someone takes it and when it is "
-                        "done. {link}"
-                    ),
+                    taken,
                     reference=_reference_html(created.reference),
                     link=format_html(
                         '<a href="{}">{}</a>',
