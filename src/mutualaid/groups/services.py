@@ -256,13 +256,18 @@ def join_request_withdraw(*, join_request: JoinRequest, applicant: User) -> None
 
 @transaction.atomic
 def group_leave(*, group: Group, member: User) -> None:
-    """Leave a group. Roles held in it end at once; records made in it stay."""
+    """Leave a group. Roles held in it end at once, and requests held in it open again for
+    others; records made in it stay."""
     deleted, _rows = Membership.objects.filter(group=group, member=member).delete()
     if not deleted:
         raise ApplicationError(_("You are not a member of this group."))
     RoleGrant.objects.filter(group=group, holder=member, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    # Imported here: the needs app builds on groups, not the other way round.
+    from mutualaid.needs.services import member_left_group
+
+    member_left_group(group=group, member=member)
 
 
 @transaction.atomic

@@ -24,10 +24,12 @@ def can_view_request(user: Any, request: Request) -> bool:
 
 
 def holds_request(user: Any, request: Request) -> bool:
+    """Holding a request gives its access only while the holder is still in the group."""
     return (
         bool(getattr(user, "is_authenticated", False))
         and request.status == Request.Status.CLAIMED
         and request.claimed_by_id == user.pk
+        and is_member(user, request.group)
     )
 
 

@@ -851,6 +851,36 @@ def standing_need_release(*, standing_need: StandingNeed, member: User) -> None:
     standing_need.volunteer = None
 
 
+# Stored as the release reason, in the platform's words.
+LEFT_THE_GROUP = gettext_noop("Left the group")
+
+
+@transaction.atomic
+def member_left_group(*, group: Group, member: User) -> int:
+    """What a member held in a group goes back to it when they leave: their requests open
+    again, assignments to them are withdrawn, and standing needs they took have no volunteer.
+    Returns how many requests opened again."""
+    now = timezone.now()
+    held = list(
+        Request.objects.filter(group=group, status=Request.Status.CLAIMED, claimed_by=member)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    reopened = Request.objects.filter(
+        pk__in=held, status=Request.Status.CLAIMED, claimed_by=member
+    ).update(status=Request.Status.OPEN, claimed_by=None, claimed_at=None)
+    Claim.objects.filter(
+        request_id__in=held, member=member, released_at__isnull=True, done_at__isnull=True
+    ).update(released_at=now, release_reason=LEFT_THE_GROUP)
+    Assignment.objects.filter(
+        request__group=group, member=member, answer=Assignment.Answer.PENDING
+    ).update(answer=Assignment.Answer.WITHDRAWN, answered_at=now)
+    StandingNeed.objects.filter(group=group, volunteer=member).update(volunteer=None)
+    for request_id in held:
+        _notify("request_released_notify", request_id)
+    return reopened
+
+
 @transaction.atomic
 def standing_need_end(
     *, standing_need: StandingNeed, actor: User | None = None, secret: str | None = None
