@@ -4,13 +4,18 @@ keyboard reaches the skip link first and focus is visible, and nothing scrolls s
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from mutualaid.groups import services as group_services
 from mutualaid.groups.models import Group, Role
 from mutualaid.groups.tests.factories import make_group
+from mutualaid.needs import services as needs_services
+from mutualaid.needs.models import Offer, Request, Urgency
+from mutualaid.needs.tests.factories import make_offer, make_request
 from mutualaid.people import services as people_services
 from mutualaid.people.models import User
 from mutualaid.people.tests.factories import UserFactory
@@ -39,10 +44,14 @@ class World:
     """Everyone and everything the pages need so that every section of them renders."""
 
     steward: User
-    member: User
+    member: User  # a dispatcher of the group
+    volunteer: User  # holds `held`
     outsider: User
     applicant: User
     group: Group
+    held: Request
+    held_secret: str
+    open_request: Request
 
 
 def _world() -> World:
@@ -82,20 +91,116 @@ def _world() -> World:
     )
     group_services.group_skill_add(group=group, member=member, name="Bike repairs")
     people_services.api_token_create(user=member, name="My phone")
-    return World(
-        steward=steward, member=member, outsider=outsider, applicant=applicant, group=group
+    held, open_request = _requests_and_offers(
+        group, steward=steward, dispatcher=member, volunteer=confirmer
     )
+    return World(
+        steward=steward,
+        member=member,
+        volunteer=confirmer,
+        outsider=outsider,
+        applicant=applicant,
+        group=group,
+        held=held,
+        held_secret=held.secret,  # type: ignore[attr-defined]
+        open_request=open_request,
+    )
+
+
+def _requests_and_offers(
+    group: Group, *, steward: User, dispatcher: User, volunteer: User
+) -> tuple[Request, Request]:
+    """Requests in every state the pages show, a thread both ways, a kind of help of the
+    group's own, and offers; returns the request `volunteer` holds and an open one."""
+    # Needed two days ago and nobody took it: on the dispatchers' follow-up list.
+    make_request(
+        group,
+        category="check_in",
+        description="A phone call on Sunday afternoons",
+        name="Winifred",
+        phone="0161 496 0044",
+        area_name="Levenshulme",
+        urgency=Urgency.TODAY,
+        now=timezone.now() - timedelta(days=2),
+    )
+    needs_services.requests_mark_unmet()
+    held = make_request(
+        group,
+        category="prescription",
+        description="Two boxes of tablets from the chemist on Stockport Road",
+        name="Margaret Okafor",
+        phone="0161 496 0011",
+        email="margaret@example.net",
+        address="14 Acacia Avenue, M19 2QX",
+        accessibility_notes="Ring twice, I am slow to the door",
+        area_name="Levenshulme",
+        urgency=Urgency.TODAY,
+        language="ur",
+    )
+    needs_services.request_claim(request=held, member=volunteer)
+    needs_services.message_post(
+        request=held, body="I will pick them up after work, about six.", author=volunteer
+    )
+    needs_services.message_post(
+        request=held,
+        body="Thank you! The bell is broken, please knock.",
+        secret=held.secret,  # type: ignore[attr-defined]
+    )
+    done = make_request(
+        group, category="food", description="A hot meal on Friday", area_name="Levenshulme"
+    )
+    needs_services.request_claim(request=done, member=volunteer)
+    needs_services.request_complete(request=done, member=volunteer, notes="Left at the door")
+    open_request = make_request(
+        group,
+        category="shopping",
+        description="Weekly shop: milk, bread, eggs and tea",
+        name="Ade Bello",
+        address="3 Crescent Road, M19 3AB",
+        area_name="Crescent Road",
+        urgency=Urgency.THIS_WEEK,
+    )
+    asked = make_request(
+        group,
+        category="dog_walking",
+        description="A walk for Biscuit, a small and friendly terrier",
+        area_name="Chapel Street",
+        urgency=Urgency.FLEXIBLE,
+        recurrence="weekly",
+    )
+    needs_services.request_assign(request=asked, member=volunteer, dispatcher=dispatcher)
+    needs_services.group_category_add(group=group, name="School uniform swap", actor=steward)
+    make_offer(
+        group,
+        volunteer,
+        kind=Offer.Kind.TIME,
+        category="ride",
+        title="Lifts to the hospital",
+        availability="Weekday evenings",
+        area_name="Levenshulme",
+    )
+    make_offer(
+        group,
+        steward,
+        kind=Offer.Kind.GOODS,
+        category="childcare",
+        title="A box of children's books",
+        quantity=3,
+    )
+    return held, open_request
 
 
 def _pages(world: World) -> list[tuple[str, str, User | None]]:
     """(name, path, who looks at it: None for a visitor)."""
     slug = world.group.slug
-    steward, member, outsider, applicant = (
+    steward, member, outsider, applicant, volunteer = (
         world.steward,
         world.member,
         world.outsider,
         world.applicant,
+        world.volunteer,
     )
+    held, open_request = world.held, world.open_request
     return [
         ("home", "/", None),
         ("home search results", "/?q=Mutual", None),
@@ -124,6 +229,19 @@ def _pages(world: World) -> list[tuple[str, str, User | None]]:
         ("2FA", "/accounts/2fa/", member),
         ("API docs", "/api/docs", None),
         ("404", "/groups/no-such-group/", None),
+        ("ask for help", f"/groups/{slug}/ask/", None),
+        ("request status", f"/help/{held.reference}/{world.held_secret}/", None),
+        ("phone desk", f"/groups/{slug}/phone-desk/", member),
+        ("request list", f"/groups/{slug}/requests/", volunteer),
+        ("request as its claimer", f"/requests/{held.pk}/", volunteer),
+        ("request as a member", f"/requests/{open_request.pk}/", volunteer),
+        ("request as a dispatcher", f"/requests/{open_request.pk}/", member),
+        ("my requests", "/requests/mine/", volunteer),
+        ("follow-up", f"/groups/{slug}/requests/follow-up/", member),
+        ("categories", f"/groups/{slug}/categories/", steward),
+        ("offers", f"/groups/{slug}/offers/", volunteer),
+        ("offer form", f"/groups/{slug}/offers/new/", volunteer),
+        ("report", f"/groups/{slug}/requests/report/", steward),
     ]
 
 
@@ -204,6 +322,14 @@ def test_no_page_has_a_wcag_a_or_aa_violation(live_server, open_page):
             world.steward,
             "Save settings",
             ".messages",
+        ),
+        ("ask for help with errors", f"/groups/{slug}/ask/", None, "Send my request", ".errorlist"),
+        (
+            "offer form with errors",
+            f"/groups/{slug}/offers/new/",
+            world.volunteer,
+            "Offer it",
+            ".errorlist",
         ),
     ]:
         page = tab(user)
