@@ -32,6 +32,7 @@ from mutualaid.needs.tests.factories import (
     make_request,
     member_of,
 )
+from mutualaid.needs.views import requests as request_views
 from mutualaid.people.models import User
 from mutualaid.people.tests.factories import UserFactory
 
@@ -954,3 +955,24 @@ def test_the_contact_method_is_shown_in_words(client, db):
     html = client.get(detail_url(request)).content.decode()
 
     assert "<dd>Text message</dd>" in html
+
+
+def test_the_request_list_shows_the_nearest_hundred_and_says_how_many_there_are(
+    client, monkeypatch
+):
+    # given: more open requests than a page shows
+    monkeypatch.setattr(request_views, "OPEN_REQUESTS_SHOWN", 3)
+    group = make_group()
+    member = member_of(group)
+    for _ in range(5):
+        make_request(group)
+    client.force_login(member)
+
+    # when
+    response = client.get(reverse("needs:request_list", args=[group.slug]))
+
+    # then
+    page = response.content.decode()
+    assert "5 open requests" in page
+    assert page.count('class="card"') == 3
+    assert "The nearest 3 are shown." in page

@@ -46,6 +46,8 @@ from mutualaid.needs.models import (
 from mutualaid.people.models import User
 
 RECENTLY_DONE_SHOWN = 10
+# The nearest open requests a page shows; a filter finds the others.
+OPEN_REQUESTS_SHOWN = 100
 
 
 def _member(request: HttpRequest) -> User:
@@ -108,7 +110,8 @@ def request_list(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "group": group,
             "form": form,
-            "requests": open_requests,
+            "requests": open_requests[:OPEN_REQUESTS_SHOWN],
+            "open_count": len(open_requests),
             "category_labels": dict(categories),
             "filtered": bool(chosen.get("category") or chosen.get("urgency")),
             "has_home": member.home_latitude is not None and member.home_longitude is not None,
