@@ -66,6 +66,12 @@ JOBS: tuple[PeriodicJob, ...] = (
         "mutualaid.needs.tasks.standing_needs_create_due_task",
         timedelta(hours=1),
     ),
+    # Members who asked for one daily summary of new requests near them get it.
+    PeriodicJob(
+        "request_digests_send",
+        "mutualaid.needs.tasks.request_digests_send_task",
+        timedelta(days=1),
+    ),
     # Emails whose delivery failed are tried again, a few times within a day.
     PeriodicJob(
         "deliveries_retry_failed",

@@ -1,4 +1,5 @@
-"""Periodic work on requests: unmet needs, standing needs and the retention period.
+"""Periodic work on requests: unmet needs, standing needs, the retention period and the
+daily summaries.
 
 Each task calls one service and is safe to run again: a second run the same day finds nothing
 more to do.
@@ -6,7 +7,7 @@ more to do.
 
 from django_tasks import task
 
-from mutualaid.needs import services
+from mutualaid.needs import notifications, services
 
 
 @task()
@@ -22,3 +23,8 @@ def requests_purge_personal_data_task() -> int:
 @task()
 def standing_needs_create_due_task() -> int:
     return services.standing_needs_create_due()
+
+
+@task()
+def request_digests_send_task() -> int:
+    return notifications.request_digests_send()

@@ -149,6 +149,7 @@ def test_every_scheduled_job_names_a_task_that_takes_no_arguments():
         "requests_mark_unmet",
         "requests_purge_personal_data",
         "standing_needs_create_due",
+        "request_digests_send",
         "deliveries_retry_failed",
         "deliveries_erase_content",
     } <= names
@@ -165,6 +166,7 @@ def test_the_jobs_run_hourly_daily_and_every_quarter_hour():
     assert intervals["requests_mark_unmet"] == timedelta(hours=1)
     assert intervals["standing_needs_create_due"] == timedelta(hours=1)
     assert intervals["requests_purge_personal_data"] == timedelta(days=1)
+    assert intervals["request_digests_send"] == timedelta(days=1)
     assert intervals["deliveries_retry_failed"] == timedelta(minutes=15)
     assert intervals["deliveries_erase_content"] == timedelta(days=1)
 

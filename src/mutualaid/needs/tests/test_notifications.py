@@ -12,13 +12,14 @@ from django.core import mail
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from mutualaid.needs import notifications, services
+from mutualaid.groups import services as group_services
+from mutualaid.needs import notifications, services, tasks
 from mutualaid.needs.models import Channel, Recurrence, Request
 from mutualaid.needs.tests import factories
 from mutualaid.needs.tests.factories import claimed_request, make_group, make_request, member_of
 from mutualaid.notify.models import Delivery
 from mutualaid.people.models import Skill, User
-from mutualaid.people.services import member_erase
+from mutualaid.people.services import member_erase, member_profile_update
 from mutualaid.people.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -921,3 +922,400 @@ def test_an_erased_request_sends_nothing(run_tasks):
 
     assert sent.return_value == 0
     assert mail.outbox == []
+
+
+# The daily summary.
+
+# An hour after the requests of a test were made: the summary's run.
+LATER = timedelta(hours=1)
+
+
+def summarise(now=None):
+    """Run the daily summary as the scheduler's task would, an hour from now unless told."""
+    return notifications.request_digests_send(now=now or timezone.now() + LATER)
+
+
+def digest_member(group, **fields):
+    """A member of `group` who asked for one daily summary instead of an email per request."""
+    fields = {**HOME, **fields}
+    return member_of(group, notify_digest=True, **fields)
+
+
+def test_a_member_who_asked_for_a_summary_gets_no_email_for_each_new_request(run_tasks):
+    # given
+    group = quiet_group()
+    summary = digest_member(group, email="summary@example.org")
+    single = member_of(group, email="single@example.org", **HOME)
+
+    # when
+    with run_tasks():
+        make_request(group)
+
+    # then: only the member who asked for an email per request hears now
+    assert recipients() == [single.email]
+    assert not Delivery.objects.filter(recipient_user=summary).exists()
+
+
+def test_the_summary_lists_the_open_requests_that_fit_most_urgent_first_and_nothing_personal(
+    run_tasks,
+):
+    # given: a member 11 km north of the group's centre who travels 20 km
+    group = quiet_group(name="Burnage Mutual Aid")
+    member = digest_member(
+        group, email="kite@example.org", display_name="Red Kite", travel_km=20, **FAR
+    )
+    with run_tasks():
+        flexible = make_request(
+            group, category="shopping", urgency="flexible", area_name="Burnage", name="Ada Lovelace"
+        )
+        today = make_request(
+            group,
+            category="prescription",
+            urgency="today",
+            area_name="Levenshulme",
+            latitude=53.54,
+            longitude=-2.22,
+            email="ada@example.org",
+        )
+        this_week = make_request(group, category="food", urgency="this_week")
+        flexible_nearer = make_request(
+            group, category="household", urgency="flexible", latitude=53.54, longitude=-2.22
+        )
+        # What does not fit, is no longer open, or is older than a day: none of it is listed.
+        make_request(group, language="es")
+        make_request(group, category="ride")
+        make_request(group, latitude=53.80, longitude=-2.22)
+        cancelled = make_request(group)
+        services.request_cancel(request=cancelled, secret=cancelled.secret)
+        make_request(quiet_group())
+        old = make_request(group)
+    Request.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    mail.outbox.clear()  # the requester's own confirmation
+
+    # when
+    with run_tasks():
+        sent = summarise()
+
+    # then: one email, the most urgent request first, then the nearest
+    assert sent == 1
+    (message,) = mail.outbox
+    assert message.to == [member.email]
+    assert message.subject == "[Mutual Aid] Your daily summary: 4 new requests near you"
+    assert message.body == (
+        "Hello Red Kite,\n"
+        "\n"
+        "These requests near you came in since your last summary and still need someone, the "
+        "most urgent first. Open one to take it; the first member to take a request gets the "
+        "details.\n"
+        "\n"
+        "* Prescription pickup\n"
+        "  Area: Levenshulme\n"
+        "  How soon: today\n"
+        "  About 1.0 km from your home area\n"
+        f"  https://aid.example.org/requests/{today.pk}/\n"
+        "\n"
+        "* Food or a meal\n"
+        "  How soon: this week\n"
+        "  About 11.0 km from your home area\n"
+        f"  https://aid.example.org/requests/{this_week.pk}/\n"
+        "\n"
+        "* Household task\n"
+        "  How soon: flexible\n"
+        "  About 1.0 km from your home area\n"
+        f"  https://aid.example.org/requests/{flexible_nearer.pk}/\n"
+        "\n"
+        "* Shopping\n"
+        "  Area: Burnage\n"
+        "  How soon: flexible\n"
+        "  About 11.0 km from your home area\n"
+        f"  https://aid.example.org/requests/{flexible.pk}/\n"
+        "\n"
+        "You get this summary once a day instead of an email for each request, because you "
+        "asked for it. To change that or stop it, edit your profile:\n"
+        "https://aid.example.org/me/profile/\n"
+        "\n"
+        "-- \n"
+        "Mutual Aid, for Burnage Mutual Aid\n"
+    )
+    for personal in ["Ada", "ada@example.org", "7700", "Acacia", "Milk"]:
+        assert personal not in message.subject + message.body
+    # One a day, outside the cap on emails about each request.
+    delivery = Delivery.objects.get(recipient_user=member)
+    assert (delivery.kind, delivery.idempotency_key) == (
+        "request_digest",
+        f"digest:{member.pk}:{timezone.localdate(timezone.now() + LATER).isoformat()}",
+    )
+
+
+def test_the_summary_follows_the_skill_a_category_needs(run_tasks):
+    group = quiet_group()
+    driver = digest_member(group, email="driver@example.org")
+    driver.skills.add(Skill.objects.get(name="Driving", group=None))
+    digest_member(group, email="walker@example.org")
+    with run_tasks():
+        ride = make_request(group, category="ride")
+
+    with run_tasks():
+        summarise()
+
+    assert recipients() == [driver.email]
+    assert f"/requests/{ride.pk}/" in mail.outbox[0].body
+
+
+def test_a_summary_run_again_sends_nothing_more_and_the_next_lists_only_what_is_new(
+    run_tasks, django_assert_num_queries
+):
+    # given: a summary sent
+    group = quiet_group()
+    member = digest_member(group, email="summary@example.org")
+    with run_tasks():
+        first = make_request(group)
+    with run_tasks():
+        assert summarise() == 1
+
+    # when: the job runs again the same day; it reads the members and their last summaries
+    with django_assert_num_queries(3), run_tasks():
+        again = notifications.request_digests_send(now=timezone.now() + LATER)
+
+    # then
+    assert again == 0
+    assert len(mail.outbox) == 1
+
+    # when: a request comes in, and the next day's summary runs
+    with run_tasks():
+        second = make_request(group)
+    with run_tasks():
+        next_day = summarise(now=timezone.now() + timedelta(days=1))
+
+    # then: it lists only the new request; the first is still open but was in the last one
+    assert next_day == 1
+    assert len(mail.outbox) == 2
+    assert f"/requests/{second.pk}/" in mail.outbox[1].body
+    assert f"/requests/{first.pk}/" not in mail.outbox[1].body
+    assert Delivery.objects.filter(recipient_user=member, kind="request_digest").count() == 2
+
+
+def test_a_day_the_summary_did_not_run_is_made_up_the_next(run_tasks):
+    # given: a summary sent three days ago, and a request made two days ago; nothing ran since
+    group = quiet_group()
+    digest_member(group, email="summary@example.org")
+    three_days_ago = timezone.now() - timedelta(days=3)
+    with run_tasks():
+        listed = make_request(group)
+        missed = make_request(group)
+    Request.objects.filter(pk=listed.pk).update(created_at=three_days_ago - LATER)
+    Request.objects.filter(pk=missed.pk).update(created_at=timezone.now() - timedelta(days=2))
+    with run_tasks():
+        assert summarise(now=three_days_ago) == 1
+    Delivery.objects.update(created_at=three_days_ago)
+
+    # when
+    with run_tasks():
+        sent = summarise()
+
+    # then: the request of the missed days is listed, the one already listed is not
+    assert sent == 1
+    assert [int(pk) for pk in re.findall(r"/requests/(\d+)/", mail.outbox[-1].body)] == [missed.pk]
+
+
+def test_nothing_that_fits_sends_no_summary(run_tasks):
+    # given: a request in a language the member does not speak, and one far away
+    group = quiet_group()
+    digest_member(group, email="summary@example.org", languages=["en"])
+    with run_tasks():
+        make_request(group, language="es")
+        make_request(group, latitude=53.80, longitude=-2.22)
+
+    # when
+    with run_tasks():
+        sent = summarise()
+
+    # then
+    assert sent == 0
+    assert mail.outbox == []
+    assert not Delivery.objects.exists()
+
+
+def test_no_request_at_all_sends_no_summary(run_tasks):
+    group = quiet_group()
+    digest_member(group)
+
+    with run_tasks():
+        sent = summarise()
+
+    assert sent == 0
+    assert mail.outbox == []
+
+
+def test_a_member_who_wants_no_email_or_has_left_gets_no_summary(run_tasks):
+    group = quiet_group()
+    digest_member(group, email="quiet@example.org", notify_by_email=False)
+    digest_member(group, email="inactive@example.org", is_active=False)
+    member_erase(member=digest_member(group, email="erased@example.org"))
+    with run_tasks():
+        make_request(group)
+
+    with run_tasks():
+        sent = summarise()
+
+    assert sent == 0
+    assert mail.outbox == []
+
+
+def test_the_summary_leaves_out_requests_the_member_heard_of_singly_or_made(run_tasks):
+    # given: a member told of a request singly, who then asks for a summary instead
+    group = quiet_group()
+    member = member_of(group, email="member@example.org", **HOME)
+    with run_tasks():
+        told = make_request(group)
+    assert recipients() == [member.email]
+    member_profile_update(
+        member=member,
+        display_name=member.display_name,
+        home_latitude=member.home_latitude,
+        home_longitude=member.home_longitude,
+        notify_digest=True,
+    )
+    with run_tasks():
+        own = make_request(group, created_by=member)
+        new = make_request(group)
+
+    # when
+    with run_tasks():
+        summarise()
+
+    # then: the summary lists the new request only
+    assert len(mail.outbox) == 2
+    summary = mail.outbox[-1]
+    assert summary.to == [member.email]
+    listed = [int(pk) for pk in re.findall(r"/requests/(\d+)/", summary.body)]
+    assert (told.pk in listed, own.pk in listed, listed) == (False, False, [new.pk])
+
+
+def test_a_dispatcher_who_asked_for_a_summary_still_hears_of_each_request_as_a_dispatcher(
+    run_tasks,
+):
+    # given: a dispatcher of one group who lives near it and wants a summary, and is a plain
+    # member of another group
+    group = quiet_group(name="Gorton Mutual Aid")
+    desk = dispatcher_of(group, email="desk@example.org", notify_digest=True, **HOME)
+    other = quiet_group(name="Longsight Mutual Aid")
+    group_services.group_join(group=other, member=desk)
+
+    # when: a request comes in to each group
+    with run_tasks():
+        dispatched = make_request(group)
+        nearby = make_request(other)
+
+    # then: the dispatcher email comes at once; nothing for the other group's request
+    assert recipients() == [desk.email]
+    assert sent_to(desk.email).subject == (
+        f"[Mutual Aid] New request {dispatched.reference} in Gorton Mutual Aid: shopping"
+    )
+    mail.outbox.clear()
+
+    # when: the summary runs
+    with run_tasks():
+        summarise()
+
+    # then: it lists the other group's request only, which the dispatcher heard of as nobody
+    (message,) = mail.outbox
+    assert message.to == [desk.email]
+    assert f"/requests/{nearby.pk}/" in message.body
+    assert f"/requests/{dispatched.pk}/" not in message.body
+
+
+def test_a_summary_across_groups_names_each_requests_group(run_tasks):
+    group = quiet_group(name="Gorton Mutual Aid")
+    other = quiet_group(name="Longsight Mutual Aid")
+    member = digest_member(group, email="summary@example.org", display_name="Red Kite")
+    group_services.group_join(group=other, member=member)
+    with run_tasks():
+        make_request(group, urgency="today")
+        make_request(other, urgency="flexible")
+
+    with run_tasks():
+        summarise()
+
+    body = mail.outbox[0].body
+    assert "* Shopping (Gorton Mutual Aid)\n" in body
+    assert "* Shopping (Longsight Mutual Aid)\n" in body
+    assert body.index("Gorton") < body.index("Longsight")
+    assert body.endswith("-- \nMutual Aid, for Gorton Mutual Aid, Longsight Mutual Aid\n")
+
+
+def test_a_long_summary_lists_twenty_and_links_to_the_rest(run_tasks):
+    # given
+    group = quiet_group(name="Hulme Mutual Aid")
+    digest_member(group, email="summary@example.org")
+    with run_tasks():
+        requests = [make_request(group, urgency="today") for _ in range(2)]
+        requests += [make_request(group, urgency="flexible") for _ in range(21)]
+
+    # when
+    with run_tasks():
+        summarise()
+
+    # then: the twenty most urgent, then oldest, and a link to the requests page
+    body = mail.outbox[0].body
+    assert mail.outbox[0].subject == "[Mutual Aid] Your daily summary: 23 new requests near you"
+    listed = [int(pk) for pk in re.findall(r"/requests/(\d+)/", body)]
+    assert listed == [request.pk for request in requests[:20]]
+    assert (
+        "And 3 more: see every open request on the requests page.\n"
+        f"https://aid.example.org/groups/{group.slug}/requests/\n"
+        "\n"
+        "You get this summary once a day"
+    ) in body
+
+
+def test_the_summary_is_written_in_the_members_language(run_tasks):
+    group = quiet_group(name="Moss Side Mutual Aid")
+    digest_member(group, email="es@example.org", display_name="Red Kite", languages=["es", "en"])
+    with run_tasks():
+        make_request(group, urgency="today", area_name="Moss Side")
+
+    with run_tasks():
+        summarise()
+
+    message = mail.outbox[0]
+    assert message.subject.startswith("[Ayuda Mutua] ")
+    assert message.body.startswith("Hola, Red Kite:\n")
+    assert "* Compras\n  Zona: Moss Side\n  Para cuándo: hoy\n" in message.body
+    assert "0,5 km" in message.body
+    assert message.body.endswith("-- \nAyuda Mutua, para Moss Side Mutual Aid\n")
+
+
+def test_the_scheduled_task_sends_the_summaries(run_tasks):
+    group = quiet_group()
+    digest_member(group, email="summary@example.org")
+    with run_tasks():
+        request = make_request(group)
+    Request.objects.filter(pk=request.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+    with run_tasks():
+        result = tasks.request_digests_send_task.enqueue()
+
+    assert result.return_value == 1
+    assert recipients() == ["summary@example.org"]
+
+
+@pytest.mark.parametrize(("other_members", "requests"), [(1, 1), (40, 30)])
+def test_a_summary_run_makes_the_same_few_queries_however_many_requests_and_members(
+    django_assert_num_queries, other_members, requests
+):
+    # given: two members who fit every request, and others who fit none
+    group = quiet_group()
+    for n in range(2):
+        digest_member(group, email=f"fits-{n}@example.org", languages=["en"])
+    for n in range(other_members):
+        digest_member(group, email=f"other-{n}@example.org", languages=["fr"])
+    for _ in range(requests):
+        make_request(group, language="en")
+
+    # when, then: eight queries for the run (the members, their skills, their last summaries,
+    # the requests, memberships, dispatchers, emails they had singly, the groups' categories)
+    # and four for each email recorded
+    with django_assert_num_queries(8 + 2 * 4):
+        sent = summarise()
+    assert sent == 2
