@@ -75,6 +75,8 @@ def web_command(*, host: str, port: int, workers: int) -> list[str]:
         str(int(STOP_TIMEOUT_SECONDS) - 2),
         "--access-logfile",
         "-",
+        "--logger-class",
+        "mutualaid.common.redaction.AccessLogger",
         # One control socket per user would clash between two sites on one machine.
         "--no-control-socket",
     ]

@@ -282,6 +282,8 @@ def test_serve_prepares_then_runs_gunicorn_the_database_worker_and_the_scheduler
             "8",
             "--access-logfile",
             "-",
+            "--logger-class",
+            "mutualaid.common.redaction.AccessLogger",
             "--no-control-socket",
         ],
         "worker": [sys.executable, "-m", "django", "db_worker"],
