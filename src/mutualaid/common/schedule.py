@@ -36,12 +36,15 @@ class PeriodicJob:
     task_path: str
     """Dotted path of a django_tasks task that takes no arguments."""
     interval: timedelta
+    offset: timedelta = timedelta(0)
+    """Where in its interval a slot starts: 7 hours makes a daily job run at 07:00 UTC."""
 
     def slot(self, now: datetime) -> datetime:
         """The start of the interval `now` falls in."""
+        start = EPOCH + self.offset
         step = int(self.interval.total_seconds())
-        elapsed = int((now - EPOCH).total_seconds())
-        return EPOCH + timedelta(seconds=elapsed - elapsed % step)
+        elapsed = int((now - start).total_seconds())
+        return start + timedelta(seconds=elapsed - elapsed % step)
 
     def task(self) -> Any:
         return import_string(self.task_path)
@@ -66,11 +69,13 @@ JOBS: tuple[PeriodicJob, ...] = (
         "mutualaid.needs.tasks.standing_needs_create_due_task",
         timedelta(hours=1),
     ),
-    # Members who asked for one daily summary of new requests near them get it.
+    # Members who asked for one daily summary of new requests near them get it, in the
+    # morning rather than at midnight.
     PeriodicJob(
         "request_digests_send",
         "mutualaid.needs.tasks.request_digests_send_task",
         timedelta(days=1),
+        offset=timedelta(hours=7),
     ),
     # Emails whose delivery failed are tried again, a few times within a day.
     PeriodicJob(

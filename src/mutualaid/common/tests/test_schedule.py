@@ -52,6 +52,19 @@ def test_a_slot_is_the_start_of_the_interval_the_time_falls_in(interval, slot):
     assert job.slot(TEN_PAST_TEN) == slot
 
 
+@pytest.mark.parametrize(
+    ("now", "slot"),
+    [
+        (TEN_PAST_TEN, datetime(2026, 11, 23, 7, 0, tzinfo=UTC)),
+        (datetime(2026, 11, 23, 6, 59, tzinfo=UTC), datetime(2026, 11, 22, 7, 0, tzinfo=UTC)),
+    ],
+)
+def test_an_offset_moves_a_daily_slot_to_that_time_of_day(now, slot):
+    job = PeriodicJob("job", "x.y", timedelta(days=1), offset=timedelta(hours=7))
+
+    assert job.slot(now) == slot
+
+
 def test_a_due_job_is_enqueued_once_per_slot():
     # when: the scheduler looks three times in one hour, then once in the next
     first = schedule.run_due_jobs(now=TEN_PAST_TEN, jobs=[HOURLY])
