@@ -9,10 +9,9 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from mutualaid.groups.models import DEFAULT_ROLE_DAYS, MAX_ROLE_DAYS, Group, Membership, Role
-from mutualaid.groups.money import minor_unit_digits
+from mutualaid.groups.money import minor_unit_digits, to_minor_units, too_many_places_message
 from mutualaid.groups.services import EDITABLE_GROUP_FIELDS, round_coordinate
 from mutualaid.people.models import SPOKEN_LANGUAGES, User
 
@@ -160,20 +159,11 @@ class GroupForm(forms.ModelForm):
         assert cleaned is not None
         limit, currency = cleaned.get("spending_limit"), cleaned.get("currency")
         if limit is not None and currency:
-            digits = minor_unit_digits(currency)
-            minor = limit.scaleb(digits)
-            if minor != minor.to_integral_value():
-                self.add_error(
-                    "spending_limit",
-                    ngettext(
-                        "This currency has no smaller unit than %(places)d decimal place.",
-                        "This currency has no smaller unit than %(places)d decimal places.",
-                        digits,
-                    )
-                    % {"places": digits},
-                )
+            minor = to_minor_units(limit, currency)
+            if minor is None:
+                self.add_error("spending_limit", too_many_places_message(currency))
             else:
-                cleaned["spending_limit_minor"] = int(minor)
+                cleaned["spending_limit_minor"] = minor
         return cleaned
 
     def group_fields(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.utils.formats import number_format
+from django.utils.translation import ngettext
 
 # Currencies whose smallest unit is the whole unit; every other one is taken to have cents.
 ZERO_DECIMAL_CURRENCIES = frozenset(
@@ -30,6 +31,23 @@ SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "INR": "₹", "NG
 
 def minor_unit_digits(currency: str) -> int:
     return 0 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 2
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int | None:
+    """An amount typed in major units (12.50) as whole minor units (1250); None when it has
+    more decimal places than the currency has."""
+    minor = amount.scaleb(minor_unit_digits(currency))
+    return int(minor) if minor == minor.to_integral_value() else None
+
+
+def too_many_places_message(currency: str) -> str:
+    """What to tell someone whose amount has more decimal places than the currency has."""
+    digits = minor_unit_digits(currency)
+    return ngettext(
+        "This currency has no smaller unit than %(places)d decimal place.",
+        "This currency has no smaller unit than %(places)d decimal places.",
+        digits,
+    ) % {"places": digits}
 
 
 def format_money(amount_minor: int, currency: str) -> str:

@@ -8,9 +8,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from mutualaid.groups.money import minor_unit_digits
+from mutualaid.groups.money import to_minor_units, too_many_places_message
 from mutualaid.needs.models import Offer, Urgency
 from mutualaid.people.models import User
 
@@ -86,20 +85,9 @@ class CompleteForm(forms.Form):
         spent = cleaned.get("spent")
         cleaned["spent_minor"] = None
         if spent is not None:
-            digits = minor_unit_digits(self.currency)
-            minor = spent.scaleb(digits)
-            if minor != minor.to_integral_value():
-                self.add_error(
-                    "spent",
-                    ngettext(
-                        "This currency has no smaller unit than %(places)d decimal place.",
-                        "This currency has no smaller unit than %(places)d decimal places.",
-                        digits,
-                    )
-                    % {"places": digits},
-                )
-            else:
-                cleaned["spent_minor"] = int(minor)
+            cleaned["spent_minor"] = to_minor_units(spent, self.currency)
+            if cleaned["spent_minor"] is None:
+                self.add_error("spent", too_many_places_message(self.currency))
         return cleaned
 
 
