@@ -232,9 +232,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secrets": {"()": "mutualaid.common.redaction.RedactSecrets"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django_tasks_db": {"level": "WARNING"}},
 }
