@@ -2,8 +2,9 @@
 query counts, the cost of encrypting personal data and of finding a member by email."""
 
 import hashlib
+import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -11,21 +12,39 @@ from allauth.account.internal.userkit import filter_users_by_email
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.db import connection, reset_queries
+from django.http import HttpResponse, HttpResponseBase
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from stats import median, timed
 
 from mutualaid.common import crypto
 from mutualaid.people.models import User
+from mutualaid.people.services import api_token_authenticate
 
 
 @dataclass(frozen=True)
 class Target:
-    """A page or endpoint to measure, with the headers that make its caller who they are."""
+    """A page or endpoint to measure, with the headers that make its caller who they are. A
+    POST sends `body` as JSON; `status` is the answer every request must get."""
 
     name: str
     path: str
     headers: dict[str, str] = field(default_factory=dict)
+    method: str = "GET"
+    body: str = ""
+    status: int = 200
+
+
+def send(client: Client, target: Target) -> HttpResponseBase:
+    if target.method == "GET":
+        return client.get(target.path, headers=target.headers)
+    return client.generic(
+        target.method,
+        target.path,
+        target.body,
+        content_type="application/json",
+        headers=target.headers,
+    )
 
 
 @dataclass
@@ -43,23 +62,53 @@ def pages(targets: Sequence[Target], *, runs: int, repeats: int) -> list[PageRes
     client = Client(HTTP_HOST="127.0.0.1")
     results = []
     for target in targets:  # warm up: templates compiled, caches filled
-        response = client.get(target.path, headers=target.headers)
-        if response.status_code != 200:
-            raise RuntimeError(f"{target.path} answered {response.status_code}")
+        response = _checked(send(client, target), target.status)
         results.append(PageResult(target, response.status_code, len(response.content)))
     for _ in range(runs):
         for result in results:
             target = result.target
             reset_queries()
             with CaptureQueriesContext(connection) as queries:
-                client.get(target.path, headers=target.headers)
+                _checked(send(client, target), target.status)
             result.queries.add(len(queries))
-            times = [
-                timed(lambda t=target: client.get(t.path, headers=t.headers))
-                for _ in range(repeats)
-            ]
+            times = [timed(lambda t=target: send(client, t)) for _ in range(repeats)]
             result.seconds.append(median(times))
     return results
+
+
+def _checked(response: HttpResponseBase, status: int) -> HttpResponse:
+    if response.status_code != status:
+        raise RuntimeError(f"{response.request['PATH_INFO']} answered {response.status_code}")
+    assert isinstance(response, HttpResponse)
+    return response
+
+
+def claims(
+    name: str, pool: Iterator[int], tokens: Sequence[str], *, runs: int, repeats: int
+) -> PageResult:
+    """Claiming open requests through the API, each a different request, by the members of
+    `tokens` in turn: `repeats` claims per run, and the queries of one more (its token used
+    just before, so the once-a-minute update of the token's last use is not counted)."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    members = itertools.cycle(tokens)
+
+    def claim(token: str) -> HttpResponse:
+        response = client.post(
+            f"/api/requests/{next(pool)}/claim", headers={"Authorization": f"Bearer {token}"}
+        )
+        return _checked(response, 200)
+
+    response = claim(next(members))  # warm up
+    result = PageResult(Target(name, "/api/requests/{id}/claim"), 200, len(response.content))
+    for _ in range(runs):
+        token = next(members)
+        api_token_authenticate(raw_token=token)
+        with CaptureQueriesContext(connection) as queries:
+            claim(token)
+        result.queries.add(len(queries))
+        times = [timed(lambda: claim(next(members))) for _ in range(repeats)]
+        result.seconds.append(median(times))
+    return result
 
 
 @dataclass

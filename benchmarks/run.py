@@ -7,20 +7,26 @@ docs/benchmarks.md.
 
 It makes a throwaway data folder and database (SQLite in that folder, or the PostgreSQL
 database named in --database-url, which it creates and drops: its name must contain "bench"),
-migrates, loads 2,000 groups and 20,000 members, then measures:
+migrates, loads 2,000 groups, 20,000 members and 69,000 requests for help, then measures:
 
 1. over HTTP, the production web server (gunicorn with mutualaid.wsgi:application, as
    `mutualaid serve` runs it) on a free loopback port: latency and requests per second, one
-   client after another and four at once, against a static file as the baseline;
+   client after another and four at once, against a static file as the baseline; and claiming
+   requests through the API, each claim a different request and four members racing for the
+   same ones, checking that exactly one claim of each request won;
 2. in this process, through Django's test client: the time and the SQL queries of each page,
    against a page that shows no data as the baseline;
 3. the cost of encrypting personal data and of finding a member by email address.
+
+Anonymous requests for help are limited per address (NEEDS_ANONYMOUS_REQUEST_RATE); the run
+sets that rate to 100000/h, for its server and itself, so every measured request is taken.
 
 Every measurement is repeated (5 runs, 2 with --quick) and the median of the runs reported.
 The results replace this database's section of the output file; the rest of it is kept.
 """
 
 import argparse
+import json
 import os
 import platform
 import shlex
@@ -37,6 +43,7 @@ from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
+ANONYMOUS_RATE = "100000/h"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -188,8 +195,11 @@ def build_section(
     plan: str,
     http_plan: str,
     members: int,
+    claim_results: Any,
+    claim_plan: str,
+    claims_checked: str,
 ) -> str:
-    from stats import median, ms, table
+    from stats import median, ms, ratio, table
 
     title = "SQLite" if kind == "sqlite" else "PostgreSQL"
     command = " ".join([".venv/bin/python", "benchmarks/run.py", *map(shlex.quote, sys.argv[1:])])
@@ -234,6 +244,40 @@ def build_section(
             http_rows,
             "lrrrrrrrr",
         ),
+    )
+
+    static = median(http_results[0].seq_median)
+    claim_rows = [
+        [
+            case.name,
+            f"{case.attempts:,}",
+            f"{case.won:,}",
+            f"{case.refused:,}",
+            ms(median(case.median)),
+            ms(median(case.p95)),
+            f"{median(case.rps):,.0f}",
+            ratio(median(case.median), static),
+        ]
+        for case in claim_results.cases
+    ]
+    lines += _subsection(
+        "Claiming requests over HTTP",
+        claim_plan,
+        table(
+            [
+                "Claims",
+                "Made",
+                "Won (200)",
+                "Someone else had it (409)",
+                "Median ms",
+                "p95 ms",
+                "Claims/s",
+                "vs baseline",
+            ],
+            claim_rows,
+            "lrrrrrrr",
+        ),
+        claims_checked,
     )
 
     page_rows = [
@@ -323,25 +367,66 @@ def run(args: argparse.Namespace, data_dir: Path) -> str:
     call_command("collectstatic", interactive=False, verbosity=0)
     migrate_seconds = time.perf_counter() - t0
     say(f"Migrated and collected static files in {migrate_seconds:.1f} s; loading the dataset")
-    data = dataset.load()
+    quick = args.quick
+    repeats = 3 if quick else 5
+    sequential, clients, per_client = (10, 4, 5) if quick else (20, 4, 10)
+    races = 10 if quick else 20
+    # Every claim takes a request of the pool: the in-process ones, then those over HTTP.
+    claims_in_process = 1 + args.runs * (1 + repeats)
+    claims_over_http = 2 * clients + args.runs * (sequential + clients * per_client + races)
+    data = dataset.load(claim_pool=claims_in_process + claims_over_http)
     say(f"Loaded {data.describe()} in {data.seconds:.1f} s")
+    if connection.vendor == "postgresql":
+        # A live database has statistics (autovacuum keeps them): plan with them.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
     founder = User.objects.get(pk=data.founder_id)
     _token, raw_token = api_token_create(user=founder, name="benchmark")
-    session_client = Client(HTTP_HOST="127.0.0.1")
-    session_client.force_login(founder)
-    cookie = {
-        "Cookie": f"{settings.SESSION_COOKIE_NAME}="
-        f"{session_client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    }
+
+    def session_cookie(member: User) -> dict[str, str]:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(member)
+        name = settings.SESSION_COOKIE_NAME
+        return {"Cookie": f"{name}={client.cookies[name].value}"}
+
+    cookie = session_cookie(founder)
     bearer = {"Authorization": f"Bearer {raw_token}"}
     groups = data.founder_groups
     sizes = {k: data.member_counts[slug] for k, slug in groups.items()}
     area = groups["area"]
+    needs = data.needs
+    dispatcher_cookie = session_cookie(User.objects.get(pk=needs.dispatcher_id))
+    busy_cookie = session_cookie(User.objects.get(pk=needs.busy_member_id))
+    claimers = [
+        (member.pk, api_token_create(user=member, name="benchmark")[1])
+        for member in User.objects.filter(pk__in=needs.claimer_ids).order_by("pk")
+    ]
+    pool = iter(needs.claim_pool)
 
     def group_page(kind: str, who: str, headers: dict[str, str] | None = None) -> Target:
         name = f"Group page as {who} ({kind}, {sizes[kind]:,} members)"
         return Target(name, f"/groups/{groups[kind]}/", headers or {})
+
+    def open_requests(kind: str) -> Target:
+        slug = groups[kind]
+        name = f"Open requests as a member ({kind}, {data.open_counts[slug]:,} open)"
+        return Target(name, f"/groups/{slug}/requests/", cookie)
+
+    def report(kind: str) -> Target:
+        slug = groups[kind]
+        return Target(
+            f"Weekly report ({kind}, 12 weeks)", f"/groups/{slug}/requests/report/", cookie
+        )
+
+    def api_open(kind: str) -> Target:
+        slug = groups[kind]
+        return Target(
+            f"API `/api/groups/{{slug}}/requests?status=open` (token; {kind}, "
+            f"{data.open_counts[slug]:,} open)",
+            f"/api/groups/{slug}/requests?status=open",
+            bearer,
+        )
 
     home = [Target("Home page `/`", "/"), Target("Home page search `/?q=ward`", "/?q=ward")]
     api = [
@@ -353,13 +438,42 @@ def run(args: argparse.Namespace, data_dir: Path) -> str:
             bearer,
         ),
     ]
+    dispatcher_page = Target(
+        f"Request page as the dispatcher (area, open: contact shown and audited, "
+        f"{sizes['area']:,} members to assign)",
+        f"/requests/{needs.open_request_id}/",
+        dispatcher_cookie,
+    )
+    ask = Target(
+        "API `POST /api/groups/{slug}/requests` (anonymous)",
+        f"/api/groups/{needs.post_area}/requests",
+        method="POST",
+        body=json.dumps(
+            {
+                "category": "shopping",
+                "description": "Bread, milk and tea bags from the corner shop, please.",
+                "name": "Joan",
+                "phone": "+44 7700 900321",
+                "contact_method": "phone",
+                "area_name": "North",
+            }
+        ),
+        status=201,
+    )
     http_targets = [
         Target("Baseline: static file (site.css)", staticfiles_storage.url("mutualaid/site.css")),
         *home,
         group_page("area", "a visitor"),
         group_page("area", "its steward", cookie),
         *api,
+        open_requests("area"),
+        open_requests("ward"),
+        dispatcher_page,
+        report("area"),
+        api_open("area"),
+        ask,
     ]
+    busy = needs.busy_area
     page_targets = [
         Target("Baseline: privacy notice (a template, no data)", "/privacy/"),
         *home,
@@ -377,10 +491,54 @@ def run(args: argparse.Namespace, data_dir: Path) -> str:
             f"/api/groups/{area}/members?limit=50&offset=400",
             bearer,
         ),
+        *[open_requests(kind) for kind in ("street", "ward", "area")],
+        Target(
+            f"Open requests as a member (busy area, {data.open_counts[busy]:,} open)",
+            f"/groups/{busy}/requests/",
+            busy_cookie,
+        ),
+        Target(
+            "Open requests as a member (area, filtered: shopping today)",
+            f"/groups/{area}/requests/?category=shopping&urgency=today",
+            cookie,
+        ),
+        dispatcher_page,
+        Target(
+            "Request page as the dispatcher (area, held by a member: contact shown and audited)",
+            f"/requests/{needs.claimed_request_id}/",
+            dispatcher_cookie,
+        ),
+        Target(
+            "Request page as the member holding it (contact shown and audited)",
+            f"/requests/{needs.held_request_id}/",
+            cookie,
+        ),
+        Target(
+            "Request page as another member (no contact details)",
+            f"/requests/{needs.claimed_request_id}/",
+            cookie,
+        ),
+        *[report(kind) for kind in ("street", "ward", "area")],
+        *[api_open(kind) for kind in ("street", "ward", "area")],
+        Target(
+            "API `/api/requests/{id}` as the member holding it (token; contact audited)",
+            f"/api/requests/{needs.held_request_id}",
+            bearer,
+        ),
+        ask,
     ]
-    quick = args.quick
     say("In-process: pages and SQL queries")
-    page_results = inprocess.pages(page_targets, runs=args.runs, repeats=3 if quick else 5)
+    page_results = inprocess.pages(page_targets, runs=args.runs, repeats=repeats)
+    say("In-process: claims")
+    page_results.append(
+        inprocess.claims(
+            "API `POST /api/requests/{id}/claim` (token; each a different request)",
+            pool,
+            [token for _member, token in claimers],
+            runs=args.runs,
+            repeats=repeats,
+        )
+    )
     say("In-process: encryption")
     crypto_results = inprocess.crypto_costs(data.emails, runs=args.runs)
     say("In-process: lookups by email")
@@ -389,7 +547,6 @@ def run(args: argparse.Namespace, data_dir: Path) -> str:
     )
     connection.close()
 
-    sequential, clients, per_client = (10, 4, 5) if quick else (20, 4, 10)
     http_plan = (
         f"gunicorn, {args.workers} sync workers, on 127.0.0.1, the client in another process on "
         f"the same machine (Python's http.client, a new connection per request, "
@@ -412,7 +569,20 @@ def run(args: argparse.Namespace, data_dir: Path) -> str:
             clients=clients,
             per_client=per_client,
         )
+        say("HTTP: claiming requests")
+        claim_results = http_load.measure_claims(
+            port,
+            pool,
+            claimers,
+            runs=args.runs,
+            sequential=sequential,
+            clients=clients,
+            per_client=per_client,
+            races=races,
+        )
     say("HTTP: server stopped")
+    claims_checked = check_claims(claim_results)
+    say(f"Claims: {claims_checked}")
 
     facts = {
         "Machine": f"{os.cpu_count()} CPUs ({_cpu_model()}), {_memory()}, "
@@ -436,11 +606,50 @@ def run(args: argparse.Namespace, data_dir: Path) -> str:
         plan=plan,
         http_plan=http_plan,
         members=data.members,
+        claim_results=claim_results,
+        claim_plan=(
+            f"`POST /api/requests/{{id}}/claim` on the same server, with the tokens of "
+            f"{len(claimers)} members of one ward group, in turn. In the first two lines every "
+            f"claim takes another open request; in the race, {clients} members claim each "
+            "request at the same moment (a barrier releases them together; two sync workers "
+            "serve two at once, the others queue). Figures per run as above; 'vs baseline' "
+            "compares the median with the static file's."
+        ),
+        claims_checked=claims_checked,
     )
     if args.output != "-":
         write_report(Path(args.output), kind, section)
         say(f"Recorded in {args.output}")
     return section
+
+
+def check_claims(results: Any) -> str:
+    """Whether every request claimed over HTTP ended as its answers said: exactly one claim
+    answered 200, and in the database one active claim, held by that member."""
+    from collections import Counter
+
+    from mutualaid.needs.models import Claim, Request
+
+    claimed = list(results.winners)
+    active = Counter(
+        Claim.objects.filter(request_id__in=claimed, released_at__isnull=True).values_list(
+            "request_id", flat=True
+        )
+    )
+    holders = dict(Request.objects.filter(pk__in=claimed).values_list("pk", "claimed_by_id"))
+
+    def won_once(request_id: int) -> bool:
+        winners = results.winners[request_id]
+        return len(winners) == 1 and active[request_id] == 1 and holders[request_id] == winners[0]
+
+    raced = sum(won_once(request_id) for request_id in results.raced)
+    every = sum(won_once(request_id) for request_id in claimed)
+    return (
+        f"Exactly one claim won for {raced:,} of the {len(results.raced):,} requests raced for, "
+        f"and for {every:,} of all {len(claimed):,} requests claimed over HTTP: one answer 200 "
+        "(the others 409), and afterwards one active claim in the database, held by the member "
+        "who got the 200."
+    )
 
 
 def _version(distribution: str) -> str:
@@ -461,6 +670,8 @@ def main(argv: list[str]) -> int:
     os.environ["MUTUALAID_DATA_DIR"] = str(data_dir / "data")
     os.environ["DJANGO_SETTINGS_MODULE"] = "mutualaid.settings"
     os.environ["LOG_LEVEL"] = "WARNING"
+    # Every measured anonymous request for help comes from 127.0.0.1: none may be refused.
+    os.environ["NEEDS_ANONYMOUS_REQUEST_RATE"] = ANONYMOUS_RATE
     for name in ("REDIS_URL", "DEBUG", "SECRET_KEY", "MUTUALAID_FIELD_KEYS", "DATABASE_URL"):
         os.environ.pop(name, None)
     if args.database_url:
