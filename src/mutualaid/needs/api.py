@@ -6,6 +6,7 @@ how to reach the person who asked, and every such sighting is audited. The perso
 follows their request with the secret from their status link.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -520,7 +521,7 @@ def list_requests(
     urgency: Annotated[
         str, Query(..., pattern=ANY_URGENCY, description="today, this_week or flexible.")
     ] = "",
-) -> list[Request] | QuerySet[Request]:
+) -> Sequence[Request] | QuerySet[Request]:
     """A group's requests without anyone's name, number or address: the area name and a
     distance rounded to 0.5 km. Open requests come first-time before paced, then nearest to
     your home area, then most urgent, then oldest. Members only."""

@@ -3,8 +3,11 @@
 import math
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import overload
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -62,16 +65,52 @@ def _category_labels(group: Group) -> dict[str, str]:
 def rounded_distance_km(member: User, request: Request) -> float | None:
     """Kilometres between a member's rough home and a request's rough point, to the nearest
     half kilometre; None when either is unknown."""
-    points = (
-        member.home_latitude,
-        member.home_longitude,
-        request.rough_latitude,
-        request.rough_longitude,
-    )
+    return _rounded_km(member, request.rough_latitude, request.rough_longitude)
+
+
+def _rounded_km(member: User, latitude: Decimal | None, longitude: Decimal | None) -> float | None:
+    points = (member.home_latitude, member.home_longitude, latitude, longitude)
     if any(value is None for value in points):
         return None
     km = distance_km(*(float(value) for value in points))  # type: ignore[arg-type]
     return math.floor(km * 2 + 0.5) / 2
+
+
+# What ordering the open requests needs: no text, nothing encrypted.
+_ORDER_FIELDS = ("pk", "paced", "urgency", "created_at", "rough_latitude", "rough_longitude")
+
+
+class OpenRequests(Sequence[Request]):
+    """Open requests in the order a member sees them. Sorting reads only the few columns it
+    needs; the requests themselves (with their encrypted descriptions) are loaded only for the
+    slice that is shown, so a group with thousands open costs a page of them."""
+
+    def __init__(self, ordered: list[tuple[int, float | None]]) -> None:
+        self._ordered = ordered  # (pk, rounded distance), in order
+
+    def __len__(self) -> int:
+        return len(self._ordered)
+
+    @overload
+    def __getitem__(self, index: int) -> Request: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Request]: ...
+
+    def __getitem__(self, index: int | slice) -> Request | list[Request]:
+        if isinstance(index, int):
+            return self[index : index + 1 or None][0]
+        chosen = self._ordered[index]
+        rows = Request.objects.defer(*UNLISTED_FIELDS).in_bulk([pk for pk, _km in chosen])
+        shown = []
+        for pk, km in chosen:
+            request = rows[pk]
+            request.distance_km = km  # type: ignore[attr-defined]
+            shown.append(request)
+        return shown
+
+    def __iter__(self) -> Iterator[Request]:
+        return iter(self[:])
 
 
 def requests_open_for_member(
@@ -80,33 +119,34 @@ def requests_open_for_member(
     group: Group,
     category: str = "",
     urgency: str = "",
-) -> list[Request]:
+) -> OpenRequests:
     """Open requests of `group`; each carries `distance_km` (from the member's rough home to
     the request's rough point, rounded to 0.5 km, or None). First requests before paced
     ones, then nearest first, then most urgent, then oldest."""
-    requests = Request.objects.filter(group=group, status=Request.Status.OPEN).defer(
-        *UNLISTED_FIELDS
-    )
+    requests = Request.objects.filter(group=group, status=Request.Status.OPEN)
     if category:
         requests = requests.filter(category=category)
     if urgency:
         requests = requests.filter(urgency=urgency)
-    listed = list(requests)
-    for request in listed:
-        request.distance_km = rounded_distance_km(member, request)  # type: ignore[attr-defined]
-
-    def order(request: Request) -> tuple[bool, bool, float, int, datetime, int]:
-        distance = request.distance_km  # type: ignore[attr-defined]
-        return (
-            request.paced,
-            distance is None,
-            distance or 0.0,
-            URGENCY_ORDER.get(request.urgency, len(URGENCY_ORDER)),
-            request.created_at,
-            request.pk,
+    keys = []
+    for row in requests.values(*_ORDER_FIELDS):
+        km = _rounded_km(member, row["rough_latitude"], row["rough_longitude"])
+        keys.append(
+            (
+                (
+                    row["paced"],
+                    km is None,
+                    km or 0.0,
+                    URGENCY_ORDER.get(row["urgency"], len(URGENCY_ORDER)),
+                    row["created_at"],
+                    row["pk"],
+                ),
+                row["pk"],
+                km,
+            )
         )
-
-    return sorted(listed, key=order)
+    keys.sort()
+    return OpenRequests([(pk, km) for _order, pk, km in keys])
 
 
 def requests_held_by(*, member: User) -> QuerySet[Request]:

@@ -419,8 +419,9 @@ def test_the_list_has_a_fixed_number_of_queries(client, db, django_assert_num_qu
         make_request(group, category="shopping" if n % 2 else "ride", phone=f"+4477009{n:05d}")
     client.force_login(member)
 
-    # session, user, group, membership, dispatcher role, group's categories, requests
-    with django_assert_num_queries(7):
+    # session, user, group, membership, dispatcher role, group's categories, the order of the
+    # open requests, the requests shown
+    with django_assert_num_queries(8):
         response = client.get(list_url(group))
 
     assert len(response.context["requests"]) == 30

@@ -133,19 +133,37 @@ def test_only_open_requests_of_the_group_filtered_by_category_and_urgency():
     ] == [shopping_today.pk]
 
 
-def test_the_list_loads_no_personal_data_in_one_query(django_assert_num_queries):
+def test_the_list_loads_no_personal_data_in_two_queries(django_assert_num_queries):
     group = make_group()
     member = member_of(group)
     for _ in range(5):
         make_request(group, accessibility_notes="Wheelchair", email="a@example.org")
 
-    with django_assert_num_queries(1):
-        listed = selectors.requests_open_for_member(member=member, group=group)
+    # the order of the open requests, then the requests shown
+    with django_assert_num_queries(2):
+        listed = selectors.requests_open_for_member(member=member, group=group)[:]
         texts = [(r.reference, r.description, r.category, r.area_name) for r in listed]
 
     assert len(texts) == 5
     assert all(r.get_deferred_fields() >= PERSONAL for r in listed)
     assert "description" not in listed[0].get_deferred_fields()
+
+
+def test_only_the_slice_shown_is_loaded(django_assert_num_queries):
+    # given
+    group = make_group()
+    member = member_of(group)
+    made = [make_request(group, urgency=Urgency.TODAY) for _ in range(5)]
+
+    # when
+    listed = selectors.requests_open_for_member(member=member, group=group)
+    with django_assert_num_queries(1):
+        page = listed[1:3]
+
+    # then: oldest first among equals, the page in one query
+    assert len(listed) == 5
+    assert [r.pk for r in page] == [made[1].pk, made[2].pk]
+    assert listed[-1].pk == made[4].pk
 
 
 # requests_held_by, requests_follow_up
