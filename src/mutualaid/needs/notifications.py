@@ -356,6 +356,25 @@ def request_created_notify(request_id: int) -> int:
     return sent
 
 
+def _to_requester_and_desk(
+    request: Request,
+    *,
+    key: str,
+    template: str,
+    context: dict[str, Any],
+    volunteer_id: int | None,
+) -> int:
+    """Tell the requester (`<template>_requester`) and the dispatcher who took their call
+    (`<template>_desk`) of one event, unless that dispatcher is the volunteer themself."""
+    sent = _to_requester(
+        request, key=f"{key}:requester", template=f"{template}_requester", context=context
+    )
+    desk = _phone_desk(request)
+    if desk is not None and desk.pk != volunteer_id:
+        sent += _to_member(desk, key=f"{key}:desk", template=f"{template}_desk", context=context)
+    return sent
+
+
 @task()
 def request_claimed_notify(request_id: int) -> int:
     """Tell the requester (when they gave an email) and the dispatcher who took their call
@@ -366,22 +385,13 @@ def request_claimed_notify(request_id: int) -> int:
     claim = request.claims.filter(released_at__isnull=True).select_related("member").first()
     if claim is None:
         return 0
-    context = {**_about(request), "volunteer_name": claim.member.public_name}
-    sent = _to_requester(
+    return _to_requester_and_desk(
         request,
-        key=f"request-claimed:{request.pk}:claim-{claim.pk}:requester",
-        template="needs/email/request_claimed_requester",
-        context=context,
+        key=f"request-claimed:{request.pk}:claim-{claim.pk}",
+        template="needs/email/request_claimed",
+        context={**_about(request), "volunteer_name": claim.member.public_name},
+        volunteer_id=claim.member_id,
     )
-    desk = _phone_desk(request)
-    if desk is not None and desk.pk != claim.member_id:
-        sent += _to_member(
-            desk,
-            key=f"request-claimed:{request.pk}:claim-{claim.pk}:desk",
-            template="needs/email/request_claimed_desk",
-            context=context,
-        )
-    return sent
 
 
 @task()
@@ -392,25 +402,13 @@ def request_done_notify(request_id: int) -> int:
     if request is None or request.status != Request.Status.DONE:
         return 0
     claim = request.claims.filter(done_at__isnull=False).select_related("member").first()
-    context = {
-        **_about(request),
-        "volunteer_name": claim.member.public_name if claim else "",
-    }
-    sent = _to_requester(
+    return _to_requester_and_desk(
         request,
-        key=f"request-done:{request.pk}:requester",
-        template="needs/email/request_done_requester",
-        context=context,
+        key=f"request-done:{request.pk}",
+        template="needs/email/request_done",
+        context={**_about(request), "volunteer_name": claim.member.public_name if claim else ""},
+        volunteer_id=claim.member_id if claim else None,
     )
-    desk = _phone_desk(request)
-    if desk is not None and (claim is None or desk.pk != claim.member_id):
-        sent += _to_member(
-            desk,
-            key=f"request-done:{request.pk}:desk",
-            template="needs/email/request_done_desk",
-            context=context,
-        )
-    return sent
 
 
 @task()
@@ -423,22 +421,13 @@ def request_released_notify(request_id: int) -> int:
     claim = request.claims.filter(released_at__isnull=False).order_by("-released_at").first()
     if claim is None:
         return 0
-    about = _about(request)
-    sent = _to_requester(
+    return _to_requester_and_desk(
         request,
-        key=f"request-released:{request.pk}:claim-{claim.pk}:requester",
-        template="needs/email/request_released_requester",
-        context=about,
+        key=f"request-released:{request.pk}:claim-{claim.pk}",
+        template="needs/email/request_released",
+        context=_about(request),
+        volunteer_id=claim.member_id,
     )
-    desk = _phone_desk(request)
-    if desk is not None and desk.pk != claim.member_id:
-        sent += _to_member(
-            desk,
-            key=f"request-released:{request.pk}:claim-{claim.pk}:desk",
-            template="needs/email/request_released_desk",
-            context=about,
-        )
-    return sent
 
 
 @task()
