@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -79,10 +79,12 @@ def _visible_request_or_403(request: HttpRequest, pk: int) -> Request:
 def _back(request: HttpRequest, need: Request) -> HttpResponse:
     """Back to the page the form was on (the follow-up list, say), or to the request."""
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
+    # Only a path on this site: anything else (another site, or a word `redirect` would take
+    # for a view name) goes back to the request.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
+        return HttpResponseRedirect(target)
     return redirect("needs:request_detail", pk=need.pk)
 
 
