@@ -101,10 +101,13 @@ def _local_today(now: datetime | None = None) -> date:
     return timezone.localdate(now or timezone.now())
 
 
-def _text(value: str | None, *, max_length: int, too_long: str) -> str:
+def _text(value: str | None, *, max_length: int, too_long: str, missing: str | None = None) -> str:
+    """The value stripped, refused when longer than `max_length` or, with `missing`, empty."""
     text = (value or "").strip()
     if len(text) > max_length:
         raise ApplicationError(too_long % {"count": max_length})
+    if missing is not None and not text:
+        raise ApplicationError(missing)
     return text
 
 
@@ -269,16 +272,14 @@ def request_create(
         description,
         max_length=DESCRIPTION_MAX_LENGTH,
         too_long=_("Please describe what you need in at most %(count)d characters."),
+        missing=_("Please say what you need."),
     )
-    if not description:
-        raise ApplicationError(_("Please say what you need."))
     name = _text(
         name,
         max_length=NAME_MAX_LENGTH,
         too_long=_("A name can be at most %(count)d characters."),
+        missing=_("Please give a name we can ask for. Any name will do."),
     )
-    if not name:
-        raise ApplicationError(_("Please give a name we can ask for. Any name will do."))
     _plain(name, _("Please use plain text in the name: the characters < and > are not allowed."))
     if urgency not in Urgency.values:
         raise ApplicationError(_("Please choose how soon you need help."))
@@ -513,9 +514,8 @@ def request_release(*, request: Request, member: User, reason: str) -> None:
         reason,
         max_length=REASON_MAX_LENGTH,
         too_long=_("Please keep the reason to %(count)d characters."),
+        missing=_("Please say why you are letting it go."),
     )
-    if not reason:
-        raise ApplicationError(_("Please say why you are letting it go."))
     now = timezone.now()
     updated = Request.objects.filter(
         pk=request.pk, status=Request.Status.CLAIMED, claimed_by=member
@@ -802,9 +802,8 @@ def message_post(
         body,
         max_length=MESSAGE_MAX_LENGTH,
         too_long=_("A message can be at most %(count)d characters."),
+        missing=_("Please write a message."),
     )
-    if not body:
-        raise ApplicationError(_("Please write a message."))
     message = Message.objects.create(request=request, author_kind=kind, author=author, body=body)
     _notify("message_posted_notify", message.pk)
     return message
@@ -935,9 +934,8 @@ def offer_create(
         title,
         max_length=OFFER_TITLE_MAX_LENGTH,
         too_long=_("A title can be at most %(count)d characters."),
+        missing=_("Please give your offer a title."),
     )
-    if not title:
-        raise ApplicationError(_("Please give your offer a title."))
     description = _text(
         description,
         max_length=OFFER_DESCRIPTION_MAX_LENGTH,
