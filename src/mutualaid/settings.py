@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "mutualaid.groups",
     "mutualaid.needs",
     "mutualaid.notify",
+    "mutualaid.dispatch",
     "mutualaid.directory",
     "mutualaid.api",
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/", include("mutualaid.api.urls")),
     path("me/", include("mutualaid.people.urls")),
     path("groups/", include("mutualaid.groups.urls")),
+    path("dispatch/", include("mutualaid.dispatch.urls")),
     path("", include("mutualaid.needs.urls")),
     path("", include("mutualaid.directory.urls")),
 ]

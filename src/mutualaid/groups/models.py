@@ -73,6 +73,19 @@ class Group(models.Model):
             "these days is listed after first requests. 0 turns pacing off."
         ),
     )
+    match_radius_km = models.PositiveSmallIntegerField(
+        _("how far to look for volunteers for a request (km)"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
+    )
+    answer_within_hours = models.PositiveSmallIntegerField(
+        _("hours a volunteer has to answer a proposed request"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+        help_text=_(
+            "After this, or when they decline, the request is offered to the next volunteer."
+        ),
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

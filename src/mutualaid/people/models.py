@@ -130,6 +130,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=3,
         validators=[MinValueValidator(0), MaxValueValidator(200)],
     )
+    max_open_tasks = models.PositiveSmallIntegerField(
+        _("at most this many requests at a time"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("Nobody will propose more to you while you hold this many."),
+    )
+    on_duty_until = models.DateTimeField(
+        _("on duty until"),
+        null=True,
+        blank=True,
+        help_text=_("While on duty you come first in suggestions for requests near you."),
+    )
 
     notify_by_email = models.BooleanField(_("email me about new requests near me"), default=True)
     notify_digest = models.BooleanField(_("send one daily summary instead"), default=False)
