@@ -11,8 +11,8 @@ those answers, the one with the least total distance.
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.sparse import coo_array, csr_array
+from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
 from mutualaid.matching.index import VolunteerIndex
 from mutualaid.matching.types import AssignResult, Match, Need, Reason
@@ -63,7 +63,9 @@ def assign(
     columns = np.concatenate([columns, real_columns + np.arange(count)])
     weights = np.concatenate([weights, np.full(count, leftover_cost)])
     graph = csr_array((weights, (rows, columns)), shape=(count, real_columns + count))
-    matched_rows, matched_columns = min_weight_full_bipartite_matching(graph)
+    need_part, volunteer_part = _separate_parts(count, edge_needs, edge_volunteer_rows, volunteers)
+    column_part = np.concatenate([np.repeat(volunteer_part, copies), need_part])
+    matched_rows, matched_columns = _match_by_part(graph, need_part, column_part)
 
     served = matched_columns < real_columns
     owner = np.repeat(np.arange(len(volunteers)), copies)
@@ -76,10 +78,50 @@ def assign(
         strict=True,
     ):
         result.matches.append(Match(needs[row].id, int(volunteers[volunteer_row]), weight))
+    had_candidates = np.zeros(count, np.bool_)
+    had_candidates[edge_needs[copies[edge_volunteer_rows] > 0]] = True
     for row in matched_rows[~served].tolist():
         need = needs[row]
-        result.leftovers[need.id] = index.leftover_reason(need, now=now) or Reason.AT_CAPACITY
+        # Someone could have taken it, but the batch gave them other requests.
+        reason = None if had_candidates[row] else index.leftover_reason(need, now=now)
+        result.leftovers[need.id] = reason or Reason.AT_CAPACITY
     return result
+
+
+def _separate_parts(
+    count: int,
+    edge_needs: np.ndarray,
+    edge_volunteer_rows: np.ndarray,
+    volunteers: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which independent part (connected component) each need and each volunteer is in: needs
+    in different towns never compete, and many small problems solve faster than one big one."""
+    nodes = count + len(volunteers)
+    links = coo_array(
+        (np.ones(len(edge_needs), np.int8), (edge_needs, count + edge_volunteer_rows)),
+        shape=(nodes, nodes),
+    )
+    _parts, labels = connected_components(links, directed=False)
+    return labels[:count], labels[count:]
+
+
+def _match_by_part(
+    graph: csr_array, row_part: np.ndarray, column_part: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    row_order = np.argsort(row_part, kind="stable")
+    column_order = np.argsort(column_part, kind="stable")
+    blocked = graph[row_order][:, column_order].tocsr()
+    row_bounds = np.searchsorted(row_part[row_order], np.unique(row_part), side="right")
+    column_bounds = np.searchsorted(column_part[column_order], np.unique(row_part), side="right")
+    matched_rows, matched_columns = [], []
+    row_start = column_start = 0
+    for row_end, column_end in zip(row_bounds.tolist(), column_bounds.tolist(), strict=True):
+        block = blocked[row_start:row_end, column_start:column_end]
+        block_rows, block_columns = min_weight_full_bipartite_matching(block)
+        matched_rows.append(row_order[block_rows + row_start])
+        matched_columns.append(column_order[block_columns + column_start])
+        row_start, column_start = row_end, column_end
+    return np.concatenate(matched_rows), np.concatenate(matched_columns)
 
 
 def _offsets_within(counts: np.ndarray) -> np.ndarray:

@@ -45,6 +45,7 @@ _COLUMNS: list[tuple[str, Any, Any]] = [
 _GIVEN = [name for name, _dtype, _default in _COLUMNS]
 
 SEARCH_STAGES = (0.125, 0.25, 0.5, 1.0)
+FEW_ENOUGH_TO_CHECK_ALL = 2048
 UNSORTED_SHARE = 1 / 32
 UNSORTED_AT_LEAST = 4096
 
@@ -80,6 +81,7 @@ class VolunteerIndex:
         self._cells = np.empty(0, np.int64)
         self._slot_of_id = np.empty(0, np.int32)
         self._on_duty: set[int] = set()
+        self._on_duty_array: NDArray[np.int64] | None = None
 
     # Building and changing
 
@@ -87,8 +89,10 @@ class VolunteerIndex:
     def from_arrays(cls, **columns: ArrayLike) -> "VolunteerIndex":
         """An index of the volunteers given as columns (see `upsert_many`)."""
         index = cls()
-        index.upsert_many(**columns)
-        index.compact()
+        values = _validated(columns)
+        cells = cell_keys(values["latitude"], values["longitude"])
+        order = np.argsort(cells, kind="stable")
+        index._install({name: values[name][order] for name in _GIVEN}, cells[order])
         return index
 
     def upsert(self, volunteer_id: int, **values: Any) -> None:
@@ -100,20 +104,10 @@ class VolunteerIndex:
         ``ids``, ``latitude``, ``longitude``, ``travel_km`` and optionally ``skills``,
         ``languages``, ``availability``, ``capacity`` (default 1), ``load``, ``recent_tasks`` and
         ``on_duty_until`` (default 0)."""
-        unknown = set(columns) - set(_GIVEN)
-        if unknown:
-            raise TypeError(f"Unknown volunteer columns: {sorted(unknown)}")
-        ids = np.asarray(columns["ids"], dtype=np.int64).reshape(-1)
-        count = len(ids)
-        if count == 0:
+        values = _validated(columns)
+        ids = values["ids"]
+        if not len(ids):
             return
-        values = {}
-        for name, dtype, default in _COLUMNS:
-            given = columns.get(name, default)
-            if given is None:
-                raise TypeError(f"Volunteer column {name} is required")
-            values[name] = np.broadcast_to(np.asarray(given, dtype=dtype), (count,))
-        self._check(values)
         self._grow_id_map(int(ids.max()))
 
         slots = self._slot_of_id[ids].astype(np.int64)
@@ -139,6 +133,7 @@ class VolunteerIndex:
         self._slot_of_id[ids] = slots
         self._on_duty.update(slots[values["on_duty_until"] > 0].tolist())
         self._on_duty.difference_update(slots[values["on_duty_until"] <= 0].tolist())
+        self._on_duty_array = None
         if self._needs_compaction():
             self.compact()
 
@@ -163,15 +158,22 @@ class VolunteerIndex:
         """Sort every living volunteer by cell again and drop dead slots."""
         living = np.flatnonzero(self._alive[: self._size])
         order = living[np.argsort(self._cells[living], kind="stable")]
-        for name in list(self._columns):
-            self._columns[name] = np.ascontiguousarray(self._columns[name][order])
-        self._cells = np.ascontiguousarray(self._cells[order])
-        self._size = self._base = len(order)
+        self._install({name: self._columns[name][order] for name in _GIVEN}, self._cells[order])
+
+    def _install(self, columns: dict[str, NDArray[Any]], cells: NDArray[np.int64]) -> None:
+        """Take sorted columns as the whole index."""
+        self._columns = {name: np.ascontiguousarray(column) for name, column in columns.items()}
+        self._cells = np.ascontiguousarray(cells)
+        self._size = self._base = len(cells)
         self._dead = 0
         self._alive = np.ones(self._size, np.bool_)
+        ids = self._columns["ids"]
+        if self._size:
+            self._grow_id_map(int(ids.max()))
         self._slot_of_id[:] = -1
-        self._slot_of_id[self._columns["ids"]] = np.arange(self._size, dtype=np.int32)
+        self._slot_of_id[ids] = np.arange(self._size, dtype=np.int32)
         self._on_duty = set(np.flatnonzero(self._columns["on_duty_until"] > 0).tolist())
+        self._on_duty_array = None
 
     # Reading
 
@@ -238,14 +240,22 @@ class VolunteerIndex:
         excluded = self._slots_of(exclude)
         chosen = []
         if not by_distance:
-            chosen.append(self._rank(self._evaluate(self._on_duty_slots(now), need, now, excluded)))
+            on_duty = self._on_duty_slots(now)
+            near = (
+                np.abs(self._columns["latitude"][on_duty] - need.latitude)
+                <= math.degrees(need.radius_km / EARTH_RADIUS_KM) + 1e-9
+            )
+            chosen.append(self._rank(self._evaluate(on_duty[near], need, now, excluded)))
             chosen[0] = chosen[0][:k]
         wanted = k - sum(len(part) for part in chosen)
         if wanted > 0:
             key = 2 if by_distance else 1
-            for share in SEARCH_STAGES:
+            whole = self._box(need, need.radius_km)
+            # Where volunteers are few, one look at the whole radius is quicker than widening.
+            shares = SEARCH_STAGES if len(whole) > FEW_ENOUGH_TO_CHECK_ALL else (1.0,)
+            for share in shares:
                 reach = need.radius_km * share
-                slots = self._box(need, reach)
+                slots = whole if share == 1.0 else self._box(need, reach)
                 if not by_distance:
                     slots = self._off_duty(slots, now)
                 ranked = self._rank(self._evaluate(slots, need, now, excluded), key)
@@ -299,17 +309,6 @@ class VolunteerIndex:
         slots = slots[slots >= 0]
         return slots if len(slots) else None
 
-    def _check(self, values: dict[str, NDArray[Any]]) -> None:
-        latitude, longitude = values["latitude"], values["longitude"]
-        if not (np.all(np.abs(latitude) <= 90) and np.all(np.abs(longitude) <= 180)):
-            raise ValueError("Latitudes must lie in [-90, 90] and longitudes in [-180, 180]")
-        if np.any(values["ids"] < 0):
-            raise ValueError("Volunteer ids must not be negative")
-        if len(np.unique(values["ids"])) != len(values["ids"]):
-            raise ValueError("Each volunteer may appear once in a call")
-        if np.any(values["travel_km"] < 0) or np.any(values["capacity"] < 0):
-            raise ValueError("Travel distances and capacities must not be negative")
-
     def _grow_id_map(self, largest_id: int) -> None:
         if largest_id < len(self._slot_of_id):
             return
@@ -330,6 +329,7 @@ class VolunteerIndex:
         self._alive[slots] = False
         self._dead += len(slots)
         self._on_duty.difference_update(slots.tolist())
+        self._on_duty_array = None
 
     def _needs_compaction(self) -> bool:
         unsorted = self._size - self._base
@@ -376,7 +376,11 @@ class VolunteerIndex:
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def _on_duty_slots(self, now: float) -> NDArray[np.int64]:
-        slots = np.fromiter(self._on_duty, dtype=np.int64, count=len(self._on_duty))
+        if self._on_duty_array is None:
+            self._on_duty_array = np.sort(
+                np.fromiter(self._on_duty, dtype=np.int64, count=len(self._on_duty))
+            )
+        slots = self._on_duty_array
         return slots[self._columns["on_duty_until"][slots] > now]
 
     def _off_duty(self, slots: NDArray[np.int64], now: float) -> NDArray[np.int64]:
@@ -452,6 +456,31 @@ class VolunteerIndex:
             or not need.preferred_language,
             missing_preferred_skills=(need.preferred_skills & ~skills).bit_count(),
         )
+
+
+def _validated(columns: dict[str, ArrayLike]) -> dict[str, NDArray[Any]]:
+    """The given columns as arrays of the index's types and one length, or an error."""
+    unknown = set(columns) - set(_GIVEN)
+    if unknown:
+        raise TypeError(f"Unknown volunteer columns: {sorted(unknown)}")
+    ids = np.asarray(columns["ids"], dtype=np.int64).reshape(-1)
+    values = {}
+    for name, dtype, default in _COLUMNS:
+        given = columns.get(name, default)
+        if given is None:
+            raise TypeError(f"Volunteer column {name} is required")
+        values[name] = np.broadcast_to(np.asarray(given, dtype=dtype), ids.shape)
+    latitude, longitude = values["latitude"], values["longitude"]
+    if not (np.all(np.abs(latitude) <= 90) and np.all(np.abs(longitude) <= 180)):
+        raise ValueError("Latitudes must lie in [-90, 90] and longitudes in [-180, 180]")
+    if np.any(ids < 0):
+        raise ValueError("Volunteer ids must not be negative")
+    ordered = np.sort(ids)
+    if np.any(ordered[1:] == ordered[:-1]):
+        raise ValueError("Each volunteer may appear once in a call")
+    if np.any(values["travel_km"] < 0) or np.any(values["capacity"] < 0):
+        raise ValueError("Travel distances and capacities must not be negative")
+    return values
 
 
 def _grown(array: NDArray[Any], room: int, dtype: Any) -> NDArray[Any]:
