@@ -5,10 +5,12 @@ joined to its ``candidates_per_need`` nearest eligible volunteers. A volunteer w
 ``c`` more tasks appears as ``c`` columns, and each need has one column of its own that stands
 for "left over" and costs more than any set of real journeys could. SciPy's sparse
 minimum-weight full matching (LAPJVsp) then serves as many needs as the graph allows and, among
-those answers, the one with the least total distance.
+those answers, the one with the least total distance. Needs left over although they had
+candidates look past the volunteers the batch filled, and the batch is solved again.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import coo_array, csr_array
@@ -18,6 +20,7 @@ from mutualaid.matching.index import VolunteerIndex
 from mutualaid.matching.types import AssignResult, Match, Need, Reason
 
 CANDIDATES_PER_NEED = 16
+WIDENING_ROUNDS = 8
 # Every real edge costs its distance plus this, so that a volunteer at distance 0 is an edge.
 _EDGE_FLOOR_KM = 1e-3
 
@@ -28,26 +31,97 @@ def assign(
     *,
     now: float = 0.0,
     candidates_per_need: int = CANDIDATES_PER_NEED,
+    widening_rounds: int = WIDENING_ROUNDS,
 ) -> AssignResult:
     """Match needs to volunteers: the most needs served, then the least total distance, never
-    giving a volunteer more tasks than their free capacity. Needs left over carry a reason."""
+    giving a volunteer more tasks than their free capacity. Needs left over carry a reason.
+
+    A need left over while it had candidates looks again past the volunteers the batch has
+    filled, twice as far down its list each time, and the whole batch is solved again, until
+    no such need finds anyone new or `widening_rounds` have passed; so a need is not left over
+    while an eligible volunteer it never saw has room."""
     result = AssignResult()
     if not needs:
         return result
-    need_rows, volunteer_ids, distances = [], [], []
+    edges = _Edges()
+    # A need whose search came back short has seen every volunteer who could take it.
+    saw_everyone = np.zeros(len(needs), np.bool_)
     for row, need in enumerate(needs):
         ids, distance = index.nearest(need, candidates_per_need, now=now)
-        need_rows.append(np.full(len(ids), row, np.int64))
-        volunteer_ids.append(ids)
-        distances.append(distance)
-    edge_needs = np.concatenate(need_rows)
-    edge_volunteers = np.concatenate(volunteer_ids)
-    edge_distances = np.concatenate(distances)
+        edges.add(row, ids, distance)
+        saw_everyone[row] = len(ids) < candidates_per_need
+    for round_ in range(widening_rounds + 1):
+        solution = _solve(edges, len(needs), index)
+        widen = np.flatnonzero(~solution.served & solution.had_candidates & ~saw_everyone)
+        if round_ == widening_rounds or not len(widen):
+            break
+        full = index.mask_of(solution.volunteers[solution.taken >= solution.free])
+        widened = False
+        # Each round looks twice as far down the list as the last.
+        reach = candidates_per_need << (round_ + 1)
+        for row in widen.tolist():
+            ids, distance = index.nearest(needs[row], reach, now=now, blocked=full)
+            saw_everyone[row] = len(ids) < reach
+            fresh = ~np.isin(ids, edges.volunteers_of(row))
+            if fresh.any():
+                edges.add(row, ids[fresh], distance[fresh])
+                widened = True
+        if not widened:
+            break
 
+    for row, volunteer_id, distance in solution.matches:
+        result.matches.append(Match(needs[row].id, volunteer_id, distance))
+    for row in np.flatnonzero(~solution.served).tolist():
+        need = needs[row]
+        # Someone could have taken it, but the batch gave them other requests.
+        reason = None if solution.had_candidates[row] else index.leftover_reason(need, now=now)
+        result.leftovers[need.id] = reason or Reason.AT_CAPACITY
+    return result
+
+
+class _Edges:
+    """The candidate graph: (need row, volunteer id, distance) triples, grown in rounds."""
+
+    def __init__(self) -> None:
+        self._needs: list[np.ndarray] = []
+        self._volunteers: list[np.ndarray] = []
+        self._distances: list[np.ndarray] = []
+        self._by_need: dict[int, list[np.ndarray]] = {}
+
+    def add(self, row: int, volunteer_ids: np.ndarray, distances: np.ndarray) -> None:
+        self._needs.append(np.full(len(volunteer_ids), row, np.int64))
+        self._volunteers.append(volunteer_ids)
+        self._distances.append(distances)
+        self._by_need.setdefault(row, []).append(volunteer_ids)
+
+    def volunteers_of(self, row: int) -> np.ndarray:
+        return np.concatenate(self._by_need.get(row, [np.empty(0, np.int64)]))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            np.concatenate(self._needs),
+            np.concatenate(self._volunteers),
+            np.concatenate(self._distances),
+        )
+
+
+@dataclass
+class _Solution:
+    matches: list[tuple[int, int, float]]
+    served: np.ndarray
+    had_candidates: np.ndarray
+    volunteers: np.ndarray
+    free: np.ndarray
+    taken: np.ndarray
+
+
+def _solve(edges: _Edges, count: int, index: VolunteerIndex) -> _Solution:
+    edge_needs, edge_volunteers, edge_distances = edges.arrays()
     volunteers, edge_volunteer_rows = np.unique(edge_volunteers, return_inverse=True)
+    free = index.free_capacity(volunteers)
     degree = np.bincount(edge_volunteer_rows, minlength=len(volunteers))
-    copies = np.minimum(index.free_capacity(volunteers), degree)
-    first_column = np.concatenate([[0], np.cumsum(copies)[:-1]])
+    copies = np.minimum(free, degree)
+    first_column = np.concatenate([[0], np.cumsum(copies)[:-1]]).astype(np.int64)
 
     # Each edge to a volunteer becomes one edge to each of their copies.
     edge_copies = copies[edge_volunteer_rows]
@@ -56,7 +130,6 @@ def assign(
     columns += _offsets_within(edge_copies)
     weights = np.repeat(edge_distances + _EDGE_FLOOR_KM, edge_copies)
 
-    count = len(needs)
     real_columns = int(copies.sum())
     leftover_cost = (float(edge_distances.max(initial=0.0)) + 1.0) * (count + 1)
     rows = np.concatenate([rows, np.arange(count)])
@@ -67,25 +140,29 @@ def assign(
     column_part = np.concatenate([np.repeat(volunteer_part, copies), need_part])
     matched_rows, matched_columns = _match_by_part(graph, need_part, column_part)
 
-    served = matched_columns < real_columns
+    is_real = matched_columns < real_columns
     owner = np.repeat(np.arange(len(volunteers)), copies)
-    served_rows, served_columns = matched_rows[served], matched_columns[served]
-    weights_taken = np.asarray(graph[served_rows, served_columns]).reshape(-1)
-    for row, volunteer_row, weight in zip(
-        served_rows.tolist(),
-        owner[served_columns].tolist(),
-        (weights_taken - _EDGE_FLOOR_KM).tolist(),
-        strict=True,
-    ):
-        result.matches.append(Match(needs[row].id, int(volunteers[volunteer_row]), weight))
+    served_rows, served_columns = matched_rows[is_real], matched_columns[is_real]
+    weights_taken = (
+        np.asarray(graph[served_rows, served_columns]).reshape(-1)
+        if len(served_rows)
+        else np.empty(0)
+    )
+    owners = owner[served_columns]
+    served = np.zeros(count, np.bool_)
+    served[served_rows] = True
     had_candidates = np.zeros(count, np.bool_)
-    had_candidates[edge_needs[copies[edge_volunteer_rows] > 0]] = True
-    for row in matched_rows[~served].tolist():
-        need = needs[row]
-        # Someone could have taken it, but the batch gave them other requests.
-        reason = None if had_candidates[row] else index.leftover_reason(need, now=now)
-        result.leftovers[need.id] = reason or Reason.AT_CAPACITY
-    return result
+    had_candidates[edge_needs[edge_copies > 0]] = True
+    matches = list(
+        zip(
+            served_rows.tolist(),
+            volunteers[owners].tolist(),
+            (weights_taken - _EDGE_FLOOR_KM).tolist(),
+            strict=True,
+        )
+    )
+    taken = np.bincount(owners, minlength=len(volunteers))
+    return _Solution(matches, served, had_candidates, volunteers, free, taken)
 
 
 def _separate_parts(

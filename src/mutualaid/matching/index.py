@@ -214,11 +214,25 @@ class VolunteerIndex:
         return [self._candidate(row, need, now) for row in rows]
 
     def nearest(
-        self, need: Need, k: int, *, now: float = 0.0
+        self,
+        need: Need,
+        k: int,
+        *,
+        now: float = 0.0,
+        blocked: NDArray[np.bool_] | None = None,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Ids and distances of the k nearest eligible volunteers, on duty or not."""
-        rows = self._ranked(need, k, now=now, by_distance=True)
+        """Ids and distances of the k nearest eligible volunteers, on duty or not, leaving out
+        those `blocked` marks (see `mask_of`)."""
+        rows = self._ranked(need, k, now=now, blocked=blocked, by_distance=True)
         return self._columns["ids"][rows[:, 0].astype(np.int64)], rows[:, 2]
+
+    def mask_of(self, volunteer_ids: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """A mark on each of these volunteers, for `nearest` to leave out; valid until the
+        index next changes."""
+        mask = np.zeros(self._size, np.bool_)
+        slots = self._slot_of_id[volunteer_ids]
+        mask[slots[slots >= 0]] = True
+        return mask
 
     def free_capacity(self, volunteer_ids: NDArray[np.int64]) -> NDArray[np.int64]:
         """How many more tasks each of these volunteers can take."""
@@ -233,6 +247,7 @@ class VolunteerIndex:
         *,
         now: float = 0.0,
         exclude: Collection[int] = (),
+        blocked: NDArray[np.bool_] | None = None,
         by_distance: bool = False,
     ) -> NDArray[np.float64]:
         """Rows of (slot, score, distance) of the k best volunteers, as `candidates` ranks
@@ -258,6 +273,8 @@ class VolunteerIndex:
                 slots = whole if share == 1.0 else self._box(need, reach)
                 if not by_distance:
                     slots = self._off_duty(slots, now)
+                if blocked is not None:
+                    slots = slots[~blocked[slots]]
                 ranked = self._rank(self._evaluate(slots, need, now, excluded), key)
                 if share < 1.0:
                     ranked = ranked[ranked[:, key] <= reach]
@@ -281,7 +298,7 @@ class VolunteerIndex:
         if excluded is not None:
             slots = slots[~np.isin(slots, excluded)]
         distance = self._distances(slots, need)
-        slots = slots[distance <= np.minimum(need.radius_km, self._columns["travel_km"][slots])]
+        slots = slots[distance <= self._reach_km(slots, need)]
         if not len(slots):
             return Reason.NOBODY_IN_RANGE
         slots = slots[self._speaks_and_can(slots, need)]
@@ -303,7 +320,11 @@ class VolunteerIndex:
         return int(self._slot_of_id[volunteer_id])
 
     def _slots_of(self, volunteer_ids: Iterable[int]) -> NDArray[np.int64] | None:
-        ids = np.fromiter(volunteer_ids, dtype=np.int64)
+        ids = (
+            volunteer_ids.astype(np.int64, copy=False)
+            if isinstance(volunteer_ids, np.ndarray)
+            else np.fromiter(volunteer_ids, dtype=np.int64)
+        )
         ids = ids[(ids >= 0) & (ids < len(self._slot_of_id))]
         slots = self._slot_of_id[ids].astype(np.int64)
         slots = slots[slots >= 0]
@@ -397,6 +418,12 @@ class VolunteerIndex:
             fits &= (self._columns["languages"][slots] & np.uint64(need.languages)) != 0
         return fits
 
+    def _reach_km(self, slots: NDArray[np.int64], need: Need) -> NDArray[np.float64]:
+        """How far each volunteer may be: the nearer of the need's radius and their own."""
+        return np.minimum(
+            np.float64(need.radius_km), self._columns["travel_km"][slots], dtype=np.float64
+        )
+
     def _distances(self, slots: NDArray[np.int64], need: Need) -> NDArray[np.float64]:
         return distances_km(
             need.latitude,
@@ -422,7 +449,7 @@ class VolunteerIndex:
         if excluded is not None:
             slots = slots[~np.isin(slots, excluded)]
         distance = self._distances(slots, need)
-        within = distance <= np.minimum(need.radius_km, columns["travel_km"][slots])
+        within = distance <= self._reach_km(slots, need)
         slots, distance = slots[within], distance[within]
         lacks_language = (
             (columns["languages"][slots] & np.uint64(need.preferred_language)) == 0

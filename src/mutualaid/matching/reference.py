@@ -37,7 +37,9 @@ def _scan(columns, need, k, *, now=0.0, exclude=()):
     distance = distances_km(
         need.latitude, need.longitude, columns["latitude"], columns["longitude"]
     )
-    fits &= distance <= np.minimum(need.radius_km, columns["travel_km"])
+    fits &= distance <= np.minimum(
+        np.float64(need.radius_km), columns["travel_km"], dtype=np.float64
+    )
     lacks_language = (
         (languages & np.uint64(need.preferred_language)) == 0
         if need.preferred_language
