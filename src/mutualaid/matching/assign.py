@@ -69,8 +69,8 @@ def assign(
         if not widened:
             break
 
-    for row, volunteer_id, distance in solution.matches:
-        result.matches.append(Match(needs[row].id, volunteer_id, distance))
+    for row, volunteer_id, distance_km in solution.matches:
+        result.matches.append(Match(needs[row].id, volunteer_id, distance_km))
     for row in np.flatnonzero(~solution.served).tolist():
         need = needs[row]
         # Someone could have taken it, but the batch gave them other requests.
