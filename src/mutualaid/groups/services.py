@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from mutualaid.common.errors import ApplicationError
+from mutualaid.dispatch.volunteers import volunteers_changed
 from mutualaid.groups import permissions
 from mutualaid.groups.models import (
     FOUNDING_STEWARD_DAYS,
@@ -38,6 +39,8 @@ EDITABLE_GROUP_FIELDS = {
     "contact_email",
     "retention_days",
     "request_pacing_days",
+    "match_radius_km",
+    "answer_within_hours",
     "join_needs_vouch",
     "spending_limit_minor",
     "currency",
@@ -143,6 +146,7 @@ def group_create(
     group.full_clean(validate_unique=False)
     _save_new_group(group, slug_chosen=slug_chosen)
     Membership.objects.create(group=group, member=creator)
+    volunteers_changed(member_ids=[creator.pk])
     now = timezone.now()
     RoleGrant.objects.create(
         group=group,
@@ -218,6 +222,7 @@ def group_join(*, group: Group, member: User, message: str = "") -> Membership |
     except IntegrityError:
         # Another request joined at the same moment: the membership exists, which is the goal.
         return Membership.objects.get(group=group, member=member)
+    volunteers_changed(member_ids=[member.pk])
     # A request made while the group still wanted a vouch is answered by joining.
     JoinRequest.objects.filter(
         group=group, applicant=member, status=JoinRequest.Status.PENDING
@@ -242,6 +247,7 @@ def join_request_vouch(*, join_request: JoinRequest, voucher: User) -> Membershi
         member_id=join_request.applicant_id,
         defaults={"vouched_by": voucher},
     )
+    volunteers_changed(member_ids=[join_request.applicant_id])
     return membership
 
 
@@ -261,6 +267,8 @@ def group_leave(*, group: Group, member: User) -> None:
     deleted, _rows = Membership.objects.filter(group=group, member=member).delete()
     if not deleted:
         raise ApplicationError(_("You are not a member of this group."))
+    # Marked for the group left, whose index no longer finds them among its members.
+    volunteers_changed(member_ids=[member.pk], group_id=group.pk)
     RoleGrant.objects.filter(group=group, holder=member, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -268,6 +276,8 @@ def group_leave(*, group: Group, member: User) -> None:
     from mutualaid.needs.services import member_left_group
 
     member_left_group(group=group, member=member)
+    # Requests they held are let go, which changes their load in their other groups too.
+    volunteers_changed(member_ids=[member.pk])
 
 
 @transaction.atomic

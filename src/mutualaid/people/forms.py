@@ -146,6 +146,14 @@ class ProfileForm(forms.Form):
         min_value=0,
         max_value=services.TRAVEL_KM_MAX,
     )
+    max_open_tasks = forms.IntegerField(
+        label=_("At most this many requests at a time"),
+        min_value=services.OPEN_TASKS_MIN,
+        max_value=services.OPEN_TASKS_MAX,
+        # Left empty, it stays as it was (the service keeps it).
+        required=False,
+        help_text=_("Nobody will ask you to take more while you hold this many."),
+    )
     phone = forms.CharField(
         label=_("Phone (optional)"),
         max_length=services.PHONE_MAX,
@@ -198,6 +206,7 @@ class ProfileForm(forms.Form):
             "home_latitude": member.home_latitude,
             "home_longitude": member.home_longitude,
             "travel_km": member.travel_km,
+            "max_open_tasks": member.max_open_tasks,
             "phone": member.phone,
             "address": member.address,
             "notify_by_email": member.notify_by_email,

@@ -22,6 +22,7 @@ from mutualaid.common.audit import record_personal_data_access
 from mutualaid.common.errors import ApplicationError
 from mutualaid.common.geo import round_to_rough
 from mutualaid.common.models import AuditEvent
+from mutualaid.dispatch.volunteers import volunteers_changed
 from mutualaid.groups.models import JoinRequest, Membership, RoleGrant
 from mutualaid.groups.services import group_leave
 from mutualaid.people import selectors
@@ -43,6 +44,8 @@ HOME_AREA_MAX = 60
 ADDRESS_MAX = 300
 PHONE_MAX = 32
 TRAVEL_KM_MAX = 200
+OPEN_TASKS_MIN = 1
+OPEN_TASKS_MAX = 20
 
 
 def _digest(raw_token: str) -> str:
@@ -193,13 +196,16 @@ def member_profile_update(
     address: str = "",
     notify_by_email: bool = True,
     notify_digest: bool = False,
+    max_open_tasks: int | None = None,
 ) -> User:
     """Change what a member tells the groups about themselves.
 
     Only a rough location is kept: latitude and longitude are rounded to two decimals (about
     1 km) before they are stored. Skills must be shared ones or those of the member's groups.
     Everything is checked before anything changes, so a refusal leaves `member` as it was;
-    an erased account is not changed.
+    an erased account is not changed. `max_open_tasks` (how many requests they hold at most
+    before nobody proposes more) stays as it was when not given. The volunteer indexes hear of
+    the change in the same transaction.
     """
     display_name = clean_display_name(display_name)
     known_languages = {code for code, _label in SPOKEN_LANGUAGES}
@@ -217,6 +223,17 @@ def member_profile_update(
     if not 0 <= travel_km <= TRAVEL_KM_MAX:
         raise ApplicationError(
             _("How far you travel must be between 0 and %(max)d km.") % {"max": TRAVEL_KM_MAX}
+        )
+    if max_open_tasks is None:
+        max_open_tasks = member.max_open_tasks
+    if (
+        isinstance(max_open_tasks, bool)
+        or not isinstance(max_open_tasks, int)
+        or not OPEN_TASKS_MIN <= max_open_tasks <= OPEN_TASKS_MAX
+    ):
+        raise ApplicationError(
+            _("You can hold between %(min)d and %(max)d requests at a time.")
+            % {"min": OPEN_TASKS_MIN, "max": OPEN_TASKS_MAX}
         )
     phone = _clean_text(
         phone,
@@ -254,6 +271,7 @@ def member_profile_update(
         "address": address,
         "notify_by_email": notify_by_email,
         "notify_digest": notify_digest,
+        "max_open_tasks": max_open_tasks,
     }
     # A conditional update, so a save racing the account's erasure cannot write the erased
     # details back: it waits for the erasure and then finds no row to change.
@@ -262,6 +280,7 @@ def member_profile_update(
     for name, value in changes.items():
         setattr(member, name, value)
     member.skills.set(chosen_skills)
+    volunteers_changed(member_ids=[member.pk])
     return member
 
 
@@ -442,6 +461,7 @@ def member_erase(*, member: User, request: HttpRequest | None = None) -> None:
     member.home_latitude = None
     member.home_longitude = None
     member.travel_km = User._meta.get_field("travel_km").get_default()
+    member.on_duty_until = None
     member.notify_by_email = False
     member.notify_digest = False
     member.is_active = False
@@ -454,6 +474,7 @@ def member_erase(*, member: User, request: HttpRequest | None = None) -> None:
     member.set_unusable_password()
     member.save()
     member.skills.clear()
+    volunteers_changed(member_ids=[member.pk])
     record_personal_data_access(
         actor=member,
         subject=member,

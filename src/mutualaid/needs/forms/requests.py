@@ -6,12 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.groups.money import to_minor_units, too_many_places_message
 from mutualaid.needs.models import Offer, Urgency
-from mutualaid.people.models import User
 
 # The largest amount a reimbursement claim may hold, in major units (pounds, euros).
 MAX_SPENT = Decimal("100000")
@@ -91,22 +91,17 @@ class CompleteForm(forms.Form):
         return cleaned
 
 
-class MemberChoiceForm(forms.Form):
-    """Choose one member of the group, e.g. to assign a request to them."""
+class MemberAskForm(forms.Form):
+    """Ask one member of the request's group, named by id (the "Ask them" button of a
+    suggestion), to take a request. The view finds the member among the group's."""
 
-    member = forms.TypedChoiceField(label=_("Member"), coerce=int)
-
-    def __init__(self, *args: Any, members: list[User], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.members = {member.pk: member for member in members}
-        field = self.fields["member"]
-        assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [("", _("Choose a member"))] + [
-            (member.pk, member.public_name) for member in members
-        ]
-
-    def clean_member(self) -> User:
-        return self.members[self.cleaned_data["member"]]
+    member = forms.IntegerField(
+        label=_("Member"),
+        min_value=1,
+        max_value=models.BigIntegerField.MAX_BIGINT,
+        widget=forms.HiddenInput,
+        error_messages={"required": _("Please choose a member to ask.")},
+    )
 
 
 class DeclineForm(forms.Form):

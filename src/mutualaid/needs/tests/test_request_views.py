@@ -645,17 +645,28 @@ def test_a_dispatcher_can_only_ask_members_of_the_group(client, world):
     )
 
     assert response.status_code == 400
-    assert "Select a valid choice." in response.content.decode()
+    assert "You can only ask a member of this group." in response.content.decode()
     assert Assignment.objects.count() == 0
 
 
-def test_the_assign_choice_lists_the_groups_members(client, world):
+@pytest.mark.parametrize("typed", ["", "x", "0", "-3", "99999999999999999999"])
+def test_asking_with_no_member_id_is_refused(client, world, typed):
+    client.force_login(world.dispatcher)
+
+    response = client.post(
+        reverse("needs:request_assign", kwargs={"pk": world.open.pk}), {"member": typed}
+    )
+
+    assert response.status_code == 400
+    assert Assignment.objects.count() == 0
+
+
+def test_the_suggestions_list_members_of_the_group_only(client, world):
     client.force_login(world.dispatcher)
 
     response = client.get(detail_url(world.open))
 
-    choices = response.context["assign_form"].fields["member"].choices
-    names = [label for value, label in choices if value]
+    names = [suggestion.member.public_name for suggestion in response.context["suggestions"]]
     assert "Plain Member" in names
     assert world.outsider.public_name not in names
 

@@ -21,14 +21,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mutualaid.common.errors import ApplicationError
+from mutualaid.dispatch.permissions import can_see_suggestions
+from mutualaid.dispatch.selectors import request_suggestions_with_reason
 from mutualaid.groups.models import Group
-from mutualaid.groups.selectors import group_members
 from mutualaid.needs import permissions, selectors, services
 from mutualaid.needs.forms.requests import (
     CategoryForm,
     CompleteForm,
     DeclineForm,
-    MemberChoiceForm,
+    MemberAskForm,
     MessageForm,
     OfferChoiceForm,
     ReleaseForm,
@@ -38,6 +39,7 @@ from mutualaid.needs.forms.requests import (
 from mutualaid.needs.models import (
     Assignment,
     BuiltInCategory,
+    Channel,
     Claim,
     GroupCategory,
     Request,
@@ -283,9 +285,27 @@ def _render_detail(
     context["can_answer"] = pending is not None and permissions.can_answer_assignment(
         member, pending
     )
-    if is_open and permissions.can_assign(member, need):
-        context["assign_form"] = MemberChoiceForm(
-            members=[membership.member for membership in group_members(group=group)]
+    if (
+        is_open
+        and pending is None
+        and permissions.can_assign(member, need)
+        and can_see_suggestions(member, group)
+    ):
+        # Members who said no to this request, or let the question lapse, are not suggested
+        # for it again; nor is a member who asked for the help themself.
+        left_out = set(
+            need.assignments.filter(
+                answer__in=[Assignment.Answer.DECLINED, Assignment.Answer.EXPIRED]
+            ).values_list("member_id", flat=True)
+        )
+        if need.created_by_id is not None and need.channel != Channel.PHONE:
+            left_out.add(need.created_by_id)
+        suggestions, leftover = request_suggestions_with_reason(request=need, exclude=left_out)
+        context.update(
+            show_suggestions=True,
+            suggestions=suggestions,
+            leftover_reason=leftover,
+            assign_form=MemberAskForm(),
         )
 
     if need.status in (Request.Status.OPEN, Request.Status.CLAIMED) and (holds or dispatcher):
@@ -397,16 +417,19 @@ def request_assign(request: HttpRequest, pk: int) -> HttpResponse:
     dispatcher = _member(request)
     if not permissions.can_assign(dispatcher, need):
         raise PermissionDenied(_("Only the group's dispatchers can ask a member to take it."))
-    form = MemberChoiceForm(
-        request.POST,
-        members=[membership.member for membership in group_members(group=need.group)],
-    )
+    form = MemberAskForm(request.POST)
     if not form.is_valid():
         return _with_errors(request, pk, assign_form=form)
+    member = (
+        User.objects.filter(pk=form.cleaned_data["member"], memberships__group=need.group)
+        .only("pk", "display_name", "erased_at")
+        .first()
+    )
+    if member is None:
+        form.add_error("member", _("You can only ask a member of this group."))
+        return _with_errors(request, pk, assign_form=form)
     try:
-        assignment = services.request_assign(
-            request=need, member=form.cleaned_data["member"], dispatcher=dispatcher
-        )
+        assignment = services.request_assign(request=need, member=member, dispatcher=dispatcher)
     except ApplicationError as error:
         return _refused(request, pk, error)
     messages.success(
