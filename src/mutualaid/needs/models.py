@@ -106,6 +106,20 @@ class StandingNeed(models.Model):
         return f"standing need #{self.pk} ({self.recurrence})"
 
 
+class LeftoverReason(models.TextChoices):
+    """Why matching found nobody for a request, in plain words. The values are those of
+    mutualaid.matching.Reason, and one more: everyone who fits was asked and none took it."""
+
+    NOBODY_IN_RANGE = "nobody_in_range", _("nobody lives near enough")
+    NO_SKILL_OR_LANGUAGE = (
+        "no_skill_or_language",
+        _("nobody near enough has the skill or speaks the language"),
+    )
+    NOT_AVAILABLE = "not_available", _("nobody who fits is free when it is needed")
+    AT_CAPACITY = "at_capacity", _("everyone who fits already has enough to do")
+    EVERYONE_ASKED = "everyone_asked", _("everyone who fits was asked, and nobody could take it")
+
+
 class Request(models.Model):
     """Someone's request for help. No eligibility or means question is ever asked."""
 
@@ -223,6 +237,16 @@ class Request(models.Model):
         StandingNeed, null=True, blank=True, on_delete=models.SET_NULL, related_name="occurrences"
     )
     personal_data_erased_at = models.DateTimeField(null=True, blank=True)
+    leftover_reason = models.CharField(
+        _("why nobody was found"),
+        max_length=24,
+        choices=LeftoverReason.choices,
+        blank=True,
+        help_text="Why the last matching found nobody for it; blank once someone takes it.",
+    )
+    leftover_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the leftover reason was recorded."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -297,13 +321,20 @@ class Claim(models.Model):
 
 
 class Assignment(models.Model):
-    """A dispatcher asks a member to take a request; the member accepts or declines."""
+    """A member is asked to take a request, by a dispatcher directly or proposed by matching all
+    open requests; the member accepts or declines. A proposal expires when not answered in
+    time, and is then passed on to the next volunteer, as when declined."""
 
     class Answer(models.TextChoices):
         PENDING = "pending", _("waiting for an answer")
         ACCEPTED = "accepted", _("accepted")
         DECLINED = "declined", _("declined")
         WITHDRAWN = "withdrawn", _("withdrawn")
+        EXPIRED = "expired", _("no answer in time")
+
+    class Source(models.TextChoices):
+        DISPATCHER = "dispatcher", _("asked by a dispatcher")
+        MATCHING = "matching", _("proposed by matching")
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="assignments")
     member = models.ForeignKey(
@@ -316,6 +347,12 @@ class Assignment(models.Model):
     answer = models.CharField(max_length=10, choices=Answer.choices, default=Answer.PENDING)
     answered_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.DISPATCHER)
+    expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A proposal not answered by then passes to the next volunteer.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -324,6 +361,17 @@ class Assignment(models.Model):
                 fields=["request"],
                 condition=Q(answer="pending"),
                 name="assignment_one_pending_per_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(source="dispatcher") | Q(expires_at__isnull=False),
+                name="assignment_proposal_expires",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(answer="pending", source="matching"),
+                name="assignment_proposal_due",
             )
         ]
 

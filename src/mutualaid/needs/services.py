@@ -93,6 +93,15 @@ def _notify(task_name: str, object_id: int) -> None:
     transaction.on_commit(enqueue)
 
 
+def _volunteers_changed(member_ids: Iterable[int | None]) -> None:
+    """Tell matching, in the current transaction, that these members' load changed."""
+    from mutualaid.dispatch.volunteers import volunteers_changed
+
+    ids = sorted({member_id for member_id in member_ids if member_id is not None})
+    if ids:
+        volunteers_changed(member_ids=ids)
+
+
 def _conflict(message: str) -> ApplicationError:
     return ApplicationError(message, code="conflict", status=409)
 
@@ -449,7 +458,10 @@ def _withdraw_assignments(request_id: int, *, now: datetime, except_member: Any 
     pending = Assignment.objects.filter(request_id=request_id, answer=Assignment.Answer.PENDING)
     if except_member is not None:
         pending = pending.exclude(member=except_member)
-    pending.update(answer=Assignment.Answer.WITHDRAWN, answered_at=now)
+    asked = list(pending.values_list("member_id", flat=True))
+    if asked:
+        pending.update(answer=Assignment.Answer.WITHDRAWN, answered_at=now)
+        _volunteers_changed(asked)
 
 
 def _claim_if_open(request: Request, member: User, now: datetime) -> Claim | None:
@@ -463,17 +475,22 @@ def _claim_if_open(request: Request, member: User, now: datetime) -> Claim | Non
         claimed_by=member,
         claimed_at=now,
         first_claimed_at=Coalesce(F("first_claimed_at"), Value(now, output_field=DateTimeField())),
+        leftover_reason="",
+        leftover_at=None,
     )
     if not updated:
         return None
     claim = Claim.objects.create(request_id=request.pk, member=member, claimed_at=now)
     _withdraw_assignments(request.pk, now=now, except_member=member)
+    _volunteers_changed([member.pk])
     _sync(
         request,
         status=Request.Status.CLAIMED,
         claimed_by=member,
         claimed_at=now,
         first_claimed_at=request.first_claimed_at or now,
+        leftover_reason="",
+        leftover_at=None,
     )
     return claim
 
@@ -525,6 +542,7 @@ def request_release(*, request: Request, member: User, reason: str) -> None:
     Claim.objects.filter(
         request_id=request.pk, member=member, released_at__isnull=True, done_at__isnull=True
     ).update(released_at=now, release_reason=reason)
+    _volunteers_changed([member.pk])
     _sync(request, status=Request.Status.OPEN, claimed_by=None, claimed_at=None)
     _notify("request_released_notify", request.pk)
 
@@ -568,6 +586,7 @@ def request_complete(
     Claim.objects.filter(
         request_id=request.pk, member=member, released_at__isnull=True, done_at__isnull=True
     ).update(done_at=now, done_notes=notes)
+    _volunteers_changed([member.pk])
     _sync(request, status=Request.Status.DONE, closed_at=now)
     reimbursement = None
     if spent_minor:
@@ -584,9 +603,13 @@ def request_complete(
 
 
 def _release_active_claim(request_id: int, *, now: datetime, reason: str) -> None:
-    Claim.objects.filter(
+    active = Claim.objects.filter(
         request_id=request_id, released_at__isnull=True, done_at__isnull=True
-    ).update(released_at=now, release_reason=reason)
+    )
+    holders = list(active.values_list("member_id", flat=True))
+    if holders:
+        active.update(released_at=now, release_reason=reason)
+        _volunteers_changed(holders)
 
 
 @transaction.atomic
@@ -658,6 +681,7 @@ def request_assign(*, request: Request, member: User, dispatcher: User) -> Assig
             )
     except IntegrityError:
         raise _conflict(_("This request is already waiting for a member's answer.")) from None
+    _volunteers_changed([member.pk])
     _notify("assignment_made_notify", assignment.pk)
     return assignment
 
@@ -695,7 +719,9 @@ def assignment_accept(*, assignment: Assignment, member: User) -> Claim:
 
 @transaction.atomic
 def assignment_decline(*, assignment: Assignment, member: User, reason: str = "") -> None:
-    """The member asked says no, with a reason if they like; the request stays open."""
+    """The member asked says no, with a reason if they like; the request stays open. A
+    proposal made by matching passes on to the next volunteer at once
+    (dispatch.services.assignment_pass_on); a dispatcher's own ask waits for the dispatcher."""
     _check_can_answer(assignment, member)
     reason = _text(
         reason,
@@ -703,12 +729,22 @@ def assignment_decline(*, assignment: Assignment, member: User, reason: str = ""
         too_long=_("Please keep the reason to %(count)d characters."),
     )
     now = timezone.now()
+    # The request's row first, as a claim, an accept and an expiry take it, so that none of
+    # them waits for another in the opposite order.
+    Request.objects.select_for_update().filter(pk=assignment.request_id).values_list(
+        "pk", flat=True
+    ).first()
     declined = Assignment.objects.filter(pk=assignment.pk, answer=Assignment.Answer.PENDING).update(
         answer=Assignment.Answer.DECLINED, answered_at=now, decline_reason=reason
     )
     if not declined:
         raise _conflict(_("This request is no longer waiting for your answer."))
+    _volunteers_changed([assignment.member_id])
     _sync(assignment, answer=Assignment.Answer.DECLINED, answered_at=now, decline_reason=reason)
+    if assignment.source == Assignment.Source.MATCHING:
+        from mutualaid.dispatch.services import assignment_pass_on
+
+        assignment_pass_on(assignment=assignment, now=now)
 
 
 @transaction.atomic
@@ -875,6 +911,7 @@ def member_left_group(*, group: Group, member: User) -> int:
         request__group=group, member=member, answer=Assignment.Answer.PENDING
     ).update(answer=Assignment.Answer.WITHDRAWN, answered_at=now)
     StandingNeed.objects.filter(group=group, volunteer=member).update(volunteer=None)
+    _volunteers_changed([member.pk])
     for request_id in held:
         _notify("request_released_notify", request_id)
     return reopened
@@ -1034,9 +1071,13 @@ def requests_mark_unmet(*, now: datetime | None = None) -> int:
         changed = Request.objects.filter(status=Request.Status.OPEN, needed_by__lt=today).update(
             status=Request.Status.UNMET, closed_at=now
         )
-        Assignment.objects.filter(
+        pending = Assignment.objects.filter(
             answer=Assignment.Answer.PENDING, request__status=Request.Status.UNMET
-        ).update(answer=Assignment.Answer.WITHDRAWN, answered_at=now)
+        )
+        asked = list(pending.values_list("member_id", flat=True))
+        if asked:
+            pending.update(answer=Assignment.Answer.WITHDRAWN, answered_at=now)
+            _volunteers_changed(asked)
     return changed
 
 

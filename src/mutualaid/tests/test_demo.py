@@ -6,11 +6,14 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db.models import Count
+from django.urls import reverse
 
 from mutualaid.common.geo import distance_km
 from mutualaid.demo import AREA_SLUG, DEMO_EMAIL, DEMO_PASSWORD, load_demo
+from mutualaid.dispatch import volunteers
 from mutualaid.groups.models import Group, JoinRequest, Membership, Role, RoleGrant
 from mutualaid.needs.models import (
+    Assignment,
     Channel,
     Offer,
     ReimbursementClaim,
@@ -233,3 +236,34 @@ def test_demo_requests_email_nobody(mailoutbox):
     # then
     assert Delivery.objects.count() == 0
     assert mailoutbox == []
+
+
+def test_the_demo_dispatcher_matches_every_open_request_in_one_click(client):
+    # given
+    volunteers.forget_all()
+    load_demo()
+    area = Group.objects.get(slug=AREA_SLUG)
+    client.force_login(User.objects.get(email=DEMO_EMAIL))
+    url = reverse("dispatch:match_all", kwargs={"slug": area.slug})
+    assert '<dd id="open-count">8</dd>' in client.get(url).content.decode()
+
+    # when
+    response = client.post(url)
+
+    # then: each open request waits for one volunteer of the area who fits it
+    assert response.status_code == 302
+    proposals = list(
+        Assignment.objects.filter(request__group=area, answer=Assignment.Answer.PENDING)
+        .select_related("request", "member")
+        .order_by("request_id")
+    )
+    assert len(proposals) == Request.objects.filter(group=area, status="open").count() == 8
+    for proposal in proposals:
+        assert proposal.source == Assignment.Source.MATCHING
+        assert Membership.objects.filter(group=area, member=proposal.member).exists()
+        if proposal.request.language:
+            assert proposal.request.language in proposal.member.languages
+    html = client.get(url).content.decode()
+    assert "8 requests were proposed to volunteers" in html
+    assert "0 requests were left over." in html
+    volunteers.forget_all()
