@@ -89,6 +89,25 @@ JOBS: tuple[PeriodicJob, ...] = (
         "mutualaid.notify.tasks.deliveries_erase_content_task",
         timedelta(days=1),
     ),
+    # Proposals made by matching and not answered in time pass to the next volunteer.
+    PeriodicJob(
+        "assignments_expire_overdue",
+        "mutualaid.dispatch.tasks.assignments_expire_overdue_task",
+        timedelta(minutes=5),
+    ),
+    # Change rows of the volunteer indexes are deleted once every index has read them.
+    PeriodicJob(
+        "volunteer_changes_purge",
+        "mutualaid.dispatch.volunteer_tasks.volunteer_changes_purge_task",
+        timedelta(hours=1),
+    ),
+    # Members with no task for two weeks whom open requests fit hear of a few, once a week.
+    PeriodicJob(
+        "idle_members_nudge",
+        "mutualaid.dispatch.nudges.idle_members_nudge_task",
+        timedelta(days=1),
+        offset=timedelta(hours=9),
+    ),
 )
 
 

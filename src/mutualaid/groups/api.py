@@ -45,6 +45,10 @@ class GroupPolicies(Schema):
             "first requests (fair pacing, never a refusal); 0 is off."
         )
     )
+    match_radius_km: int = Field(description="How far matching looks for volunteers.")
+    answer_within_hours: int = Field(
+        description="Hours a volunteer has to answer a proposed request before it passes on."
+    )
     spending_limit_minor: int = Field(
         description="What may be spent without a proposal, in minor units of the currency."
     )
@@ -67,6 +71,8 @@ class GroupDetail(GroupSummary):
             join_needs_vouch=group.join_needs_vouch,
             retention_days=group.retention_days,
             request_pacing_days=group.request_pacing_days,
+            match_radius_km=group.match_radius_km,
+            answer_within_hours=group.answer_within_hours,
             spending_limit_minor=group.spending_limit_minor,
             currency=group.currency,
         )

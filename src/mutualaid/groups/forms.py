@@ -91,6 +91,8 @@ class GroupForm(forms.ModelForm):
                 "join_needs_vouch",
                 "retention_days",
                 "request_pacing_days",
+                "match_radius_km",
+                "answer_within_hours",
                 "spending_limit",
                 "currency",
             ],

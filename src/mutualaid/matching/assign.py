@@ -43,6 +43,8 @@ def assign(
     result = AssignResult()
     if not needs:
         return result
+    if candidates_per_need < 1:
+        raise ValueError("Each need must look at one candidate at least")
     edges = _Edges()
     # A need whose search came back short has seen every volunteer who could take it.
     saw_everyone = np.zeros(len(needs), np.bool_)

@@ -223,6 +223,8 @@ class VolunteerIndex:
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Ids and distances of the k nearest eligible volunteers, on duty or not, leaving out
         those `blocked` marks (see `mask_of`)."""
+        if k <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
         rows = self._ranked(need, k, now=now, blocked=blocked, by_distance=True)
         return self._columns["ids"][rows[:, 0].astype(np.int64)], rows[:, 2]
 

@@ -27,6 +27,12 @@ class Need:
     window: int = 0
     """Availability bits: the volunteer must be free in at least one; 0 means any time."""
 
+    def __post_init__(self) -> None:
+        if not (abs(self.latitude) <= 90 and abs(self.longitude) <= 180):
+            raise ValueError("A need's latitude must lie in [-90, 90] and longitude in [-180, 180]")
+        if not self.radius_km >= 0:
+            raise ValueError("A need's radius must not be negative")
+
 
 class Reason(StrEnum):
     """Why a need was left without a volunteer, most fundamental first."""

@@ -185,6 +185,8 @@ def test_group_detail_is_public_with_policies_parent_and_member_count(
             "join_needs_vouch": True,
             "retention_days": 30,
             "request_pacing_days": 7,
+            "match_radius_km": 5,
+            "answer_within_hours": 12,
             "spending_limit_minor": 2500,
             "currency": "GBP",
         },

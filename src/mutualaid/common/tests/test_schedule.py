@@ -165,6 +165,9 @@ def test_every_scheduled_job_names_a_task_that_takes_no_arguments():
         "request_digests_send",
         "deliveries_retry_failed",
         "deliveries_erase_content",
+        "assignments_expire_overdue",
+        "volunteer_changes_purge",
+        "idle_members_nudge",
     } <= names
     assert len(names) == len(schedule.JOBS)
     for job in schedule.JOBS:
@@ -182,6 +185,9 @@ def test_the_jobs_run_hourly_daily_and_every_quarter_hour():
     assert intervals["request_digests_send"] == timedelta(days=1)
     assert intervals["deliveries_retry_failed"] == timedelta(minutes=15)
     assert intervals["deliveries_erase_content"] == timedelta(days=1)
+    assert intervals["assignments_expire_overdue"] == timedelta(minutes=5)
+    assert intervals["volunteer_changes_purge"] == timedelta(hours=1)
+    assert intervals["idle_members_nudge"] == timedelta(days=1)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -33,6 +33,8 @@ def group_data(**overrides):
         "contact_email": "elm@example.org",
         "retention_days": "30",
         "request_pacing_days": "14",
+        "match_radius_km": "8",
+        "answer_within_hours": "6",
         "join_needs_vouch": "on",
         "spending_limit": "25.50",
         "currency": "eur",
@@ -93,6 +95,7 @@ def test_starting_a_group_makes_the_creator_its_founding_steward(client):
     )
     assert (group.spending_limit_minor, group.currency) == (2550, "EUR")
     assert group.request_pacing_days == 14
+    assert (group.match_radius_km, group.answer_within_hours) == (8, 6)
     assert group.description == "We share tools and <script>alert(1)</script> food."
     assert permissions.is_member(creator, group) is True
     assert permissions.can_edit_group(creator, group) is True
@@ -131,6 +134,10 @@ def test_a_national_phone_number_is_read_in_the_configured_region(client):
         ("retention_days", "0", "Ensure this value is greater than or equal to 1."),
         ("request_pacing_days", "91", "Ensure this value is less than or equal to 90."),
         ("request_pacing_days", "-1", "Ensure this value is greater than or equal to 0."),
+        ("match_radius_km", "0", "Ensure this value is greater than or equal to 1."),
+        ("match_radius_km", "201", "Ensure this value is less than or equal to 200."),
+        ("answer_within_hours", "0", "Ensure this value is greater than or equal to 1."),
+        ("answer_within_hours", "169", "Ensure this value is less than or equal to 168."),
         ("languages", ["xx"], "Select a valid choice. xx is not one of the available choices."),
         ("currency", "E1R", "Enter a three-letter currency code."),
         ("spending_limit", "-1", "Ensure this value is greater than or equal to 0."),
