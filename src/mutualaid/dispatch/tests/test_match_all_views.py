@@ -156,7 +156,7 @@ def test_matching_with_nothing_open_says_so(client: Client):
     html = client.get(match_all_url(world.group)).content.decode()
 
     assert "<button disabled>Match all open requests</button>" in html
-    assert "Every open request is taken or waiting for a volunteer's answer." in html
+    assert "Nothing to match: no request is open, or every open one is waiting for a volunteer's answer." in html
 
 
 def test_a_dispatcher_matches_and_the_volunteer_accepts_from_the_email(
