@@ -67,5 +67,5 @@ def supply_and_demand_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 urlpatterns: list[URLPattern] = [
-    path("<slug:slug>/supply/", supply_and_demand_page, name="supply_and_demand"),
+    path("groups/<slug:slug>/supply/", supply_and_demand_page, name="supply_and_demand"),
 ]
