@@ -27,6 +27,17 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_volunteer_index_kept() -> Iterator[None]:
+    """Each process keeps volunteer indexes between requests; a test starts and ends with
+    none, so one test's members never show in another's."""
+    from mutualaid.dispatch import volunteers
+
+    volunteers.forget_all()
+    yield
+    volunteers.forget_all()
+
+
+@pytest.fixture(autouse=True)
 def _default_language_after_each_test() -> Iterator[None]:
     """A request in another language leaves it active in the thread; the next test starts in
     the default language whatever this one did."""

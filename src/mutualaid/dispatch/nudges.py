@@ -13,7 +13,6 @@ near them and have some of their daily allowance left.
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +26,7 @@ from mutualaid.dispatch.volunteers import group_volunteers
 from mutualaid.groups.models import Group, Membership
 from mutualaid.needs import notifications
 from mutualaid.needs.models import Assignment, Claim, GroupCategory, Request
-from mutualaid.needs.selectors import UNLISTED_FIELDS, URGENCY_ORDER
+from mutualaid.needs.selectors import UNLISTED_FIELDS
 from mutualaid.notify.models import Delivery
 from mutualaid.notify.selectors import daily_allowance_left
 from mutualaid.notify.services import email_send, member_language
@@ -44,21 +43,6 @@ NUDGE_LISTS = 3
 # How many of each request's best candidates are asked about: generous, since idle members
 # (with no recent tasks) rank high among those who fit.
 CANDIDATES_PER_REQUEST = 100
-
-
-@dataclass(frozen=True)
-class FittingRequest:
-    request: Request
-    distance_km: float
-
-    def order(self) -> tuple[int, float, datetime, int]:
-        """Most urgent first, then nearest, then oldest."""
-        return (
-            URGENCY_ORDER.get(self.request.urgency, len(URGENCY_ORDER)),
-            self.distance_km,
-            self.request.created_at,
-            self.request.pk,
-        )
 
 
 def nudge_key(*, member_id: int, now: datetime) -> str:
@@ -108,7 +92,7 @@ def _open_requests(*, now: datetime) -> QuerySet[Request]:
 
 def fitting_requests(
     *, requests: Iterable[Request], member_ids: set[int], now: datetime
-) -> dict[int, list[FittingRequest]]:
+) -> dict[int, list[notifications.RequestNearby]]:
     """For each of `member_ids`, the requests whose eligible candidates (as the engine ranks
     them, the best CANDIDATES_PER_REQUEST) include them, leaving out those they made.
     One engine search per request."""
@@ -118,7 +102,7 @@ def fitting_requests(
         by_group[request.group_id].append(request)
         groups[request.group_id] = request.group
     seconds, today = now.timestamp(), timezone.localdate(now)
-    fitting: dict[int, list[FittingRequest]] = defaultdict(list)
+    fitting: dict[int, list[notifications.RequestNearby]] = defaultdict(list)
     for group_id, group_requests in by_group.items():
         volunteers = group_volunteers(groups[group_id])
         for request in group_requests:
@@ -127,15 +111,18 @@ def fitting_requests(
                 member_id = int(candidate.volunteer_id)
                 if member_id in member_ids and member_id != request.created_by_id:
                     fitting[member_id].append(
-                        FittingRequest(request=request, distance_km=candidate.distance_km)
+                        notifications.RequestNearby(
+                            request=request, distance_km=candidate.distance_km
+                        )
                     )
     return {
-        member_id: sorted(items, key=FittingRequest.order) for member_id, items in fitting.items()
+        member_id: sorted(items, key=notifications.RequestNearby.order)
+        for member_id, items in fitting.items()
     }
 
 
 def _nudge_context(
-    *, items: list[FittingRequest], own_names: Mapping[tuple[int, str], str]
+    *, items: list[notifications.RequestNearby], own_names: Mapping[tuple[int, str], str]
 ) -> dict[str, Any]:
     """What a nudge says: for each request listed its category, area, rough distance and link,
     never anything about who asked; how many more there are, and where to see them."""
@@ -173,7 +160,7 @@ def _nudge_context(
 def _nudge_one(
     *,
     member_id: int,
-    items: list[FittingRequest],
+    items: list[notifications.RequestNearby],
     own_names: Mapping[tuple[int, str], str],
     now: datetime,
 ) -> bool:

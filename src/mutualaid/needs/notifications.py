@@ -501,7 +501,9 @@ def assignment_made_notify(assignment_id: int) -> int:
 
 
 @dataclass(frozen=True)
-class DigestItem:
+class RequestNearby:
+    """A request listed to a member (in a daily summary or a nudge) with how far it is."""
+
     request: Request
     distance_km: float
 
@@ -540,7 +542,7 @@ def _digest_requests(
 
 def _digest_context(
     *,
-    items: list[DigestItem],
+    items: list[RequestNearby],
     own_names: Mapping[tuple[int, str], str],
     request_urls: Mapping[int, str],
 ) -> dict[str, Any]:
@@ -589,7 +591,7 @@ def _fitting_items(
     requests: Iterable[Request],
     points: Mapping[int, tuple[float, float]],
     told: Collection[tuple[int, int]],
-) -> list[DigestItem]:
+) -> list[RequestNearby]:
     skill_names = shared_skill_names(member)
     items = []
     for request in requests:
@@ -603,8 +605,8 @@ def _fitting_items(
             member=member, skill_names=skill_names, request=request, point=points[request.pk]
         )
         if distance is not None:
-            items.append(DigestItem(request=request, distance_km=distance))
-    return sorted(items, key=DigestItem.order)
+            items.append(RequestNearby(request=request, distance_km=distance))
+    return sorted(items, key=RequestNearby.order)
 
 
 def request_digests_send(*, now: datetime | None = None) -> int:

@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from mutualaid.common.geo import distance_km
 from mutualaid.demo import AREA_SLUG, DEMO_EMAIL, DEMO_PASSWORD, load_demo
-from mutualaid.dispatch import volunteers
 from mutualaid.groups.models import Group, JoinRequest, Membership, Role, RoleGrant
 from mutualaid.needs.models import (
     Assignment,
@@ -240,7 +239,6 @@ def test_demo_requests_email_nobody(mailoutbox):
 
 def test_the_demo_dispatcher_matches_every_open_request_in_one_click(client):
     # given
-    volunteers.forget_all()
     load_demo()
     area = Group.objects.get(slug=AREA_SLUG)
     client.force_login(User.objects.get(email=DEMO_EMAIL))
@@ -266,4 +264,3 @@ def test_the_demo_dispatcher_matches_every_open_request_in_one_click(client):
     html = client.get(url).content.decode()
     assert "8 requests were proposed to volunteers" in html
     assert "0 requests were left over." in html
-    volunteers.forget_all()

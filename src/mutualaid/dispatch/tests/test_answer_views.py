@@ -3,7 +3,6 @@ the signed link, show no personal data, change nothing on GET, and refuse links 
 altered, made for someone else or out of time."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from mutualaid.dispatch import answer_links, services, volunteers
+from mutualaid.dispatch import answer_links, services
 from mutualaid.dispatch.tests.proposal_helpers import World, make_world, volunteer
 from mutualaid.needs import services as needs_services
 from mutualaid.needs.models import Assignment, Claim, Request, Urgency
@@ -22,13 +21,6 @@ from mutualaid.people.models import User
 pytestmark = pytest.mark.django_db
 
 PERSONAL = ("Margaret", "Okafor", "7700", "margaret@", "Acacia", "Inhaler", "M19 2QX")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 class Proposal:

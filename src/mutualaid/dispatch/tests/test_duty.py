@@ -2,7 +2,6 @@
 holds at most (on the profile)."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mutualaid.common.errors import ApplicationError
-from mutualaid.dispatch import volunteers
 from mutualaid.dispatch.services_duty import member_duty_end, member_duty_start
 from mutualaid.dispatch.tests.volunteer_helpers import rows
 from mutualaid.dispatch.volunteers import group_volunteers
@@ -27,13 +25,6 @@ pytestmark = pytest.mark.django_db
 START = reverse("dispatch:duty_start")
 END = reverse("dispatch:duty_end")
 DASHBOARD = reverse("people:dashboard")
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 def messages_of(response) -> list[str]:

@@ -1,7 +1,6 @@
 """Matching all open requests of a group: who is proposed what, what is left over and why, who
 may do it, and what the volunteers are emailed."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -29,13 +28,6 @@ from mutualaid.people.models import availability_bit
 from mutualaid.people.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 @pytest.fixture(autouse=True)

@@ -4,12 +4,10 @@ A/AA violation on the pages on the way."""
 
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 from django.core import mail
 
-from mutualaid.dispatch import volunteers
 from mutualaid.dispatch.tests.proposal_helpers import LOCMEM, make_world, volunteer
 from mutualaid.needs.models import Request
 from mutualaid.needs.tests.factories import make_request
@@ -21,13 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # The whole-site tests' fixtures: a Chromium for the module, and pages logged in as anyone.
 browser = browser_fixtures.browser
 open_page = browser_fixtures.open_page
-
-
-@pytest.fixture(autouse=True)
-def _fresh_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 def _link_sent_to(address: str, timeout: float = 10) -> str:

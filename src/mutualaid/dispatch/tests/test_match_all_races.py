@@ -4,11 +4,10 @@ more than their capacity. On PostgreSQL the two really overlap and the group's r
 decides; on SQLite the IMMEDIATE transactions queue them, and the result must be the same."""
 
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
-from mutualaid.dispatch import services, volunteers
+from mutualaid.dispatch import services
 from mutualaid.dispatch.tests.proposal_helpers import NO_HOME, make_world, volunteer
 from mutualaid.needs.models import Assignment
 from mutualaid.needs.tests.factories import dispatcher_of, make_request
@@ -17,13 +16,6 @@ from mutualaid.people.models import User
 
 REQUESTS = 8
 ROUNDS = 3
-
-
-@pytest.fixture(autouse=True)
-def _fresh_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 def _two_dispatchers_match_all_at_once() -> None:

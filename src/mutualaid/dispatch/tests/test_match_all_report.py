@@ -1,13 +1,11 @@
 """The unmet-needs part of the group's report: where matching found nobody, by kind of help
 and area, and why, so a group sees where it lacks volunteers."""
 
-from collections.abc import Iterator
-
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from mutualaid.dispatch import services, volunteers
+from mutualaid.dispatch import services
 from mutualaid.dispatch.tests.proposal_helpers import make_world, volunteer
 from mutualaid.dispatch.tests.volunteer_helpers import shared_skill
 from mutualaid.needs import services as needs_services
@@ -15,13 +13,6 @@ from mutualaid.needs.models import Request
 from mutualaid.needs.tests.factories import make_request, member_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 def row(*cells: object) -> str:

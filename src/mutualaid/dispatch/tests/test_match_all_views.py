@@ -2,7 +2,6 @@
 dispatcher matches, the volunteer answers from the email, the request is taken."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from mutualaid.dispatch import volunteers
 from mutualaid.dispatch.tests.proposal_helpers import LOCMEM, NO_HOME, make_world, volunteer
 from mutualaid.dispatch.tests.volunteer_helpers import shared_skill
 from mutualaid.groups.models import Group, RoleGrant
@@ -20,13 +18,6 @@ from mutualaid.needs.tests.factories import dispatcher_of, make_request, member_
 from mutualaid.people.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 @pytest.fixture(autouse=True)
@@ -156,7 +147,10 @@ def test_matching_with_nothing_open_says_so(client: Client):
     html = client.get(match_all_url(world.group)).content.decode()
 
     assert "<button disabled>Match all open requests</button>" in html
-    assert "Nothing to match: no request is open, or every open one is waiting for a volunteer's answer." in html
+    assert (
+        "Nothing to match: no request is open, or every open one is waiting for a volunteer's "
+        "answer." in html
+    )
 
 
 def test_a_dispatcher_matches_and_the_volunteer_accepts_from_the_email(

@@ -48,13 +48,6 @@ def _mail_to_the_outbox(settings):
     settings.SITE_URL = "https://aid.example.org"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_indexes():
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
-
-
 @pytest.fixture
 def run_tasks(django_capture_on_commit_callbacks):
     """Runs what was queued after commit (the deliveries), as the worker would."""

@@ -1,7 +1,6 @@
 """A proposal declined or not answered in time passes to the next volunteer, until nobody is
 left: then the request records why and the dispatchers hear of it. Accepting takes it."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -26,13 +25,6 @@ from mutualaid.people.models import User
 pytestmark = pytest.mark.django_db
 
 HOURS = 12
-
-
-@pytest.fixture(autouse=True)
-def _fresh_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 @pytest.fixture(autouse=True)

@@ -3,14 +3,13 @@ at once, each from its own thread and database connection: exactly one outcome h
 both, and nothing waits for ever. On PostgreSQL they really overlap (the request's row lock and
 the conditional update decide); on SQLite the IMMEDIATE transactions queue them."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from mutualaid.common.errors import ApplicationError
-from mutualaid.dispatch import services, volunteers
+from mutualaid.dispatch import services
 from mutualaid.dispatch.tests.proposal_helpers import make_world, volunteer
 from mutualaid.needs import services as needs_services
 from mutualaid.needs.models import Assignment, Claim, Request
@@ -18,13 +17,6 @@ from mutualaid.needs.tests.factories import make_request
 from mutualaid.needs.tests.test_claim_concurrency import _race, on_postgresql, on_sqlite
 
 ROUNDS = 6
-
-
-@pytest.fixture(autouse=True)
-def _fresh_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 def _answers(request: Request) -> list[tuple[int, str]]:

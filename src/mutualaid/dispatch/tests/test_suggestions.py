@@ -2,7 +2,6 @@
 "Ask them" button for each, why nobody fits when nobody does, and nothing of it for anyone
 else."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,7 +9,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from mutualaid.dispatch import volunteers
 from mutualaid.dispatch.selectors import LEFTOVER_REASONS, request_suggestions
 from mutualaid.dispatch.services_duty import member_duty_start
 from mutualaid.dispatch.tests.volunteer_helpers import edit_profile, shared_skill
@@ -30,13 +28,6 @@ pytestmark = pytest.mark.django_db
 
 # About 1.1 km of latitude per 0.01 degree: homes due north of the request at these latitudes.
 REQUEST_POINT = {"latitude": Decimal("53.45"), "longitude": Decimal("-2.22")}
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 def detail_url(request) -> str:

@@ -32,13 +32,6 @@ LEVENSHULME = (Decimal("53.44"), Decimal("-2.19"))
 FAR_NORTH = (Decimal("53.60"), Decimal("-2.22"))
 
 
-@pytest.fixture(autouse=True)
-def _fresh_indexes():
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
-
-
 def supply_url(group: Group) -> str:
     return reverse("dispatch:supply_and_demand", kwargs={"slug": group.slug})
 

@@ -1,7 +1,6 @@
 """The bridge from the database to the matching engine: what the index holds about each member,
 how it follows their changes, and how a request becomes a Need."""
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -40,13 +39,6 @@ from mutualaid.people import services as people_services
 from mutualaid.people.models import Skill, availability_bit
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_indexes() -> Iterator[None]:
-    volunteers.forget_all()
-    yield
-    volunteers.forget_all()
 
 
 class Undone(Exception):
