@@ -2,12 +2,15 @@
 and where pictures of pages go (test-results/, kept by CI when a test fails)."""
 
 import os
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.db import connections
 
 CHROMIUM = "/usr/bin/chromium"
@@ -59,3 +62,17 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name.replace(' ', '-').replace('/', '-')}.png"
     page.screenshot(path=path, full_page=True)
     return path
+
+
+def found_in_mail_to(address: str, pattern: str, timeout: float = 10) -> re.Match[str]:
+    """The first match of `pattern` in the newest email to `address`, waiting for the task
+    that delivers mail to send it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in reversed(mail.outbox):
+            if address in message.to:
+                found = re.search(pattern, message.body)
+                assert found, message.body
+                return found
+        time.sleep(0.1)
+    raise AssertionError(f"No email reached {address}; outbox: {[m.to for m in mail.outbox]}")

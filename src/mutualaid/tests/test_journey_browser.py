@@ -2,10 +2,8 @@
 join it, fill in the profile), and a neighbour's request for help taken through to done."""
 
 import re
-import time
 
 import pytest
-from django.core import mail
 
 from mutualaid.groups import services as group_services
 from mutualaid.groups.models import Membership
@@ -13,23 +11,11 @@ from mutualaid.groups.tests.factories import make_group
 from mutualaid.needs.models import Request
 from mutualaid.people.models import User, availability_bit
 from mutualaid.people.tests.factories import UserFactory
+from mutualaid.tests.chromium import found_in_mail_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SATURDAY, MORNING = 5, 0
-
-
-def _code_sent_to(address: str, timeout: float = 10) -> str:
-    """The login code in the newest email to `address` (mail is delivered by a task)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in reversed(mail.outbox):
-            if address in message.to:
-                found = re.search(r"\b([A-Z0-9]{3,6}(?:-[A-Z0-9]{3,6})+)\b", message.body)
-                assert found, message.body
-                return found.group(1)
-        time.sleep(0.1)
-    raise AssertionError(f"No email reached {address}; outbox: {[m.to for m in mail.outbox]}")
 
 
 def test_newcomer_signs_up_with_a_code_joins_a_group_and_fills_in_the_profile(
@@ -52,7 +38,8 @@ def test_newcomer_signs_up_with_a_code_joins_a_group_and_fills_in_the_profile(
     page.get_by_role("button", name="Sign up").click()
 
     # and: confirm the address with the code from the email
-    page.get_by_label("Code").fill(_code_sent_to(email))
+    code = found_in_mail_to(email, r"\b([A-Z0-9]{3,6}(?:-[A-Z0-9]{3,6})+)\b").group(1)
+    page.get_by_label("Code").fill(code)
     page.get_by_role("button", name="Confirm").click()
 
     # then: logged in

@@ -2,16 +2,13 @@
 volunteer, not logged in, accepts from the link in their email. axe-core finds no WCAG 2.2
 A/AA violation on the pages on the way."""
 
-import re
-import time
-
 import pytest
-from django.core import mail
 
 from mutualaid.dispatch.tests.proposal_helpers import LOCMEM, make_world, volunteer
 from mutualaid.needs.models import Request
 from mutualaid.needs.tests.factories import make_request
 from mutualaid.tests import conftest as browser_fixtures
+from mutualaid.tests.chromium import found_in_mail_to
 from mutualaid.tests.test_accessibility import _violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,19 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # The whole-site tests' fixtures: a Chromium for the module, and pages logged in as anyone.
 browser = browser_fixtures.browser
 open_page = browser_fixtures.open_page
-
-
-def _link_sent_to(address: str, timeout: float = 10) -> str:
-    """The accept link in the newest email to `address` (mail is delivered by a task)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in reversed(mail.outbox):
-            if address in message.to:
-                found = re.search(r"https?://\S+/dispatch/proposals/\S+/accept/", message.body)
-                assert found, message.body
-                return found.group(0)
-        time.sleep(0.1)
-    raise AssertionError(f"No email reached {address}; outbox: {[m.to for m in mail.outbox]}")
 
 
 def test_a_dispatcher_matches_all_and_the_volunteer_accepts_from_the_email(
@@ -64,7 +48,11 @@ def test_a_dispatcher_matches_all_and_the_volunteer_accepts_from_the_email(
 
     # when: the volunteer opens the link from the email, not logged in, and accepts
     page = open_page()
-    page.goto(_link_sent_to("kofi@example.org"))
+    page.goto(
+        found_in_mail_to("kofi@example.org", r"https?://\S+/dispatch/proposals/\S+/accept/").group(
+            0
+        )
+    )
     expect(page.get_by_role("heading", level=1)).to_have_text("Could you take this request?")
     expect(page.locator("main")).not_to_contain_text("Margaret")
     found += _violations(page, "proposal answer")
