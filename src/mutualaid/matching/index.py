@@ -97,7 +97,46 @@ class VolunteerIndex:
 
     def upsert(self, volunteer_id: int, **values: Any) -> None:
         """Add a volunteer, or replace everything known about one."""
-        self.upsert_many(ids=[volunteer_id], **{name: [value] for name, value in values.items()})
+        slot = self._slot_in_place(volunteer_id, values)
+        if slot is None:
+            self.upsert_many(
+                ids=[volunteer_id], **{name: [value] for name, value in values.items()}
+            )
+            return
+        # A known volunteer staying in their cell: the cells are written where they are.
+        columns = self._columns
+        # Every value is converted before any is written, so a bad one changes nothing.
+        converted = [
+            (name, dtype(values.get(name, default))) for name, dtype, default in _COLUMNS[1:]
+        ]
+        for name, value in converted:
+            columns[name][slot] = value
+        on_duty = columns["on_duty_until"][slot] > 0
+        if on_duty != (slot in self._on_duty):
+            (self._on_duty.add if on_duty else self._on_duty.discard)(slot)
+            self._on_duty_array = None
+
+    def _slot_in_place(self, volunteer_id: int, values: dict[str, Any]) -> int | None:
+        """The slot a known volunteer keeps when these plain values are valid and leave them
+        in the same cell; None when the general path must decide."""
+        unknown = set(values) - set(_GIVEN[1:])
+        if unknown or not isinstance(volunteer_id, int) or volunteer_id not in self:
+            return None
+        try:
+            latitude = float(values["latitude"])
+            longitude = float(values["longitude"])
+            travel_km = float(values["travel_km"])
+            capacity = int(values.get("capacity", 1))
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not (abs(latitude) <= 90 and abs(longitude) <= 180 and travel_km >= 0 <= capacity):
+            return None
+        slot = int(self._slot_of_id[volunteer_id])
+        row = math.floor(latitude / CELL_DEGREES) + _ROWS_OFFSET
+        column = math.floor(longitude / CELL_DEGREES) + _COLUMNS_OFFSET
+        if row * _COLUMNS_PER_ROW + column != self._cells[slot]:
+            return None
+        return slot
 
     def upsert_many(self, **columns: ArrayLike) -> None:
         """Add volunteers or replace what is known about them, given as equal-length columns:
