@@ -9,6 +9,7 @@ from mutualaid.api.auth import token_required
 from mutualaid.api.docs import LocalSwagger
 from mutualaid.api.errors import register_error_handlers
 from mutualaid.api.parser import JsonObjectParser
+from mutualaid.dispatch.api import router as dispatch_router
 from mutualaid.groups.api import router as groups_router
 from mutualaid.needs.api import router as needs_router
 from mutualaid.people.api import router as people_router
@@ -31,3 +32,4 @@ api.add_router("/", people_router)
 api.add_router("/groups", groups_router)
 # Requests and offers live under /api/groups/{slug}/ and /api/requests/.
 api.add_router("/", needs_router)
+api.add_router("/", dispatch_router)

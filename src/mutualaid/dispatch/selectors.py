@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mutualaid.dispatch.volunteers import group_volunteers, now_seconds
 from mutualaid.matching import Candidate, Reason
-from mutualaid.needs.models import Request
+from mutualaid.needs.models import Assignment, Channel, Request
 from mutualaid.people.models import SPOKEN_LANGUAGES, User
 
 # Why nobody fits a request, in the words a dispatcher reads.
@@ -70,19 +70,45 @@ def _reasons(candidate: Candidate, *, language: str, skill: str, window_asked: b
     return reasons
 
 
+@dataclass(frozen=True)
+class SuggestionsAnswer:
+    suggestions: list[Suggestion]
+    reason: Reason | None
+    """Why nobody fits, when nobody does and the engine can say."""
+    why_nobody: str
+    """The reason in plain words when there are no suggestions, else ""."""
+
+
+def never_suggested(request: Request) -> set[int]:
+    """Members not suggested for a request again: those who declined it or let the question
+    lapse, and a member who asked for the help themself."""
+    left_out = set(
+        request.assignments.filter(
+            answer__in=[Assignment.Answer.DECLINED, Assignment.Answer.EXPIRED]
+        ).values_list("member_id", flat=True)
+    )
+    if request.created_by_id is not None and request.channel != Channel.PHONE:
+        left_out.add(request.created_by_id)
+    return left_out
+
+
 def request_suggestions_with_reason(
-    *, request: Request, k: int = 5, exclude: Collection[int] = ()
-) -> tuple[list[Suggestion], str]:
-    """`request_suggestions`, and when they are none, why nobody fits in plain words (else "")."""
+    *, request: Request, k: int = 5, exclude: Collection[int] | None = None
+) -> SuggestionsAnswer:
+    """`request_suggestions`, and when there are none, why nobody fits. Without `exclude`,
+    the members `never_suggested` for the request are left out."""
     from mutualaid.needs.notifications import CATEGORY_SKILLS
 
+    if exclude is None:
+        exclude = never_suggested(request)
     volunteers = group_volunteers(request.group)
     need = volunteers.need_for(request)
     now = now_seconds()
     candidates = volunteers.index.candidates(need, k, now=now, exclude=exclude)
     if not candidates:
         reason = volunteers.index.leftover_reason(need, now=now, exclude=exclude)
-        return [], str(LEFTOVER_REASONS.get(reason, NOBODY_FITS) if reason else NOBODY_FITS)
+        why = LEFTOVER_REASONS.get(reason, NOBODY_FITS) if reason else NOBODY_FITS
+        return SuggestionsAnswer([], reason, str(why))
     members = User.objects.only("pk", "display_name", "erased_at").in_bulk(
         [candidate.volunteer_id for candidate in candidates]
     )
@@ -101,7 +127,7 @@ def request_suggestions_with_reason(
         for candidate in candidates
         if candidate.volunteer_id in members
     ]
-    return suggestions, ""
+    return SuggestionsAnswer(suggestions, None, "")
 
 
 def request_suggestions(
@@ -112,4 +138,4 @@ def request_suggestions(
     counting), each with the reasons they were chosen. Members in `exclude` are left out. Two
     queries when nobody changed since the index last looked: the changes, and the members
     chosen."""
-    return request_suggestions_with_reason(request=request, k=k, exclude=exclude)[0]
+    return request_suggestions_with_reason(request=request, k=k, exclude=exclude).suggestions

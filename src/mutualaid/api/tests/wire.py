@@ -93,4 +93,9 @@ API_OPERATIONS = {
     ("/api/requests/status/{reference}/cancel", "post"): {"200", "400", "401", "404", "409", "422"},
     ("/api/groups/{slug}/offers", "get"): {"200", "401", "403", "404", "422"},
     ("/api/groups/{slug}/offers", "post"): {"201", "400", "401", "403", "404", "413", "422"},
+    ("/api/requests/{id}/suggestions", "get"): {"200", "401", "403", "404", "409"},
+    ("/api/groups/{slug}/match-all", "post"): {"200", "401", "403", "404"},
+    ("/api/me/duty", "post"): {"200", "400", "401", "413", "422"},
+    ("/api/me/duty", "delete"): {"200", "401"},
+    ("/api/groups/{slug}/supply-and-demand", "get"): {"200", "401", "403", "404"},
 }

@@ -1495,6 +1495,7 @@ def test_the_openapi_document_describes_the_operations_and_who_may_call_them(
     } == {
         ("/api/groups/{slug}/requests", "post"): anyone,
         ("/api/groups/{slug}/requests", "get"): token,
+        ("/api/requests/{id}/suggestions", "get"): token,
         ("/api/requests/{id}", "get"): token,
         ("/api/requests/{id}/claim", "post"): token,
         ("/api/requests/{id}/release", "post"): token,

@@ -39,7 +39,6 @@ from mutualaid.needs.forms.requests import (
 from mutualaid.needs.models import (
     Assignment,
     BuiltInCategory,
-    Channel,
     Claim,
     GroupCategory,
     Request,
@@ -291,20 +290,11 @@ def _render_detail(
         and permissions.can_assign(member, need)
         and can_see_suggestions(member, group)
     ):
-        # Members who said no to this request, or let the question lapse, are not suggested
-        # for it again; nor is a member who asked for the help themself.
-        left_out = set(
-            need.assignments.filter(
-                answer__in=[Assignment.Answer.DECLINED, Assignment.Answer.EXPIRED]
-            ).values_list("member_id", flat=True)
-        )
-        if need.created_by_id is not None and need.channel != Channel.PHONE:
-            left_out.add(need.created_by_id)
-        suggestions, leftover = request_suggestions_with_reason(request=need, exclude=left_out)
+        answer = request_suggestions_with_reason(request=need)
         context.update(
             show_suggestions=True,
-            suggestions=suggestions,
-            leftover_reason=leftover,
+            suggestions=answer.suggestions,
+            leftover_reason=answer.why_nobody,
             assign_form=MemberAskForm(),
         )
 
