@@ -1,5 +1,6 @@
 """Logs never keep the secrets some addresses carry: a requester's status link holds the key
-to their request (/help/<reference>/<secret>/, or ?secret= in the API)."""
+to their request (/help/<reference>/<secret>/, or ?secret= in the API), and a proposal's link
+lets its volunteer answer without logging in (/dispatch/proposals/<token>/)."""
 
 import logging
 import re
@@ -7,7 +8,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-SECRET_IN_PATH = re.compile(r"(/help/[^/?#\s]+/)[^/?#\s]+")
+SECRET_IN_PATH = re.compile(r"(/help/[^/?#\s]+/|/dispatch/proposals/)[^/?#\s]+")
 SECRET_IN_QUERY = re.compile(r"((?:^|[?&])secret=)[^&#\s]*")
 HIDDEN = "[hidden]"
 

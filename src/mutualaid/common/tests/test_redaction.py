@@ -26,6 +26,11 @@ SECRET = "MqcAhDzR9LaitaoeMPxQpxC08F3byUXE"
             "/api/requests/status/TCC-7RP?secret=[hidden]&x=1",
         ),
         (f"secret={SECRET}", "secret=[hidden]"),
+        (
+            "POST /dispatch/proposals/WzEsMiwzXQ:1vJ:abc/accept/ HTTP/1.1",
+            "POST /dispatch/proposals/[hidden]/accept/ HTTP/1.1",
+        ),
+        ("/dispatch/groups/levenshulme/match-all/", "/dispatch/groups/levenshulme/match-all/"),
         ("/groups/levenshulme/ask/", "/groups/levenshulme/ask/"),
         ("/help/", "/help/"),
     ],
