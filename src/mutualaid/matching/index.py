@@ -250,7 +250,7 @@ class VolunteerIndex:
         if k <= 0:
             return []
         rows = self._ranked(need, k, now=now, exclude=exclude)
-        return [self._candidate(row, need, now) for row in rows]
+        return self._candidates(rows, need, now)
 
     def nearest(
         self,
@@ -509,21 +509,32 @@ class VolunteerIndex:
         ids = self._columns["ids"][rows[:, 0].astype(np.int64)]
         return rows[np.lexsort((ids, rows[:, key]))]
 
-    def _candidate(self, row: NDArray[np.float64], need: Need, now: float) -> Candidate:
-        slot = int(row[0])
+    def _candidates(self, rows: NDArray[np.float64], need: Need, now: float) -> list[Candidate]:
+        """Rows of (slot, score, distance) as Candidates, each column read once as a list."""
+        slots = rows[:, 0].astype(np.int64)
         columns = self._columns
-        languages = int(columns["languages"][slot])
-        skills = int(columns["skills"][slot])
-        return Candidate(
-            volunteer_id=int(columns["ids"][slot]),
-            distance_km=float(row[2]),
-            score=float(row[1]),
-            on_duty=bool(columns["on_duty_until"][slot] > now),
-            recent_tasks=int(columns["recent_tasks"][slot]),
-            speaks_preferred_language=bool(languages & need.preferred_language)
-            or not need.preferred_language,
-            missing_preferred_skills=(need.preferred_skills & ~skills).bit_count(),
-        )
+        return [
+            Candidate(
+                volunteer_id=volunteer_id,
+                distance_km=distance,
+                score=score,
+                on_duty=duty_until > now,
+                recent_tasks=recent_tasks,
+                speaks_preferred_language=bool(languages & need.preferred_language)
+                or not need.preferred_language,
+                missing_preferred_skills=(need.preferred_skills & ~skills).bit_count(),
+            )
+            for volunteer_id, distance, score, duty_until, recent_tasks, languages, skills in zip(
+                columns["ids"][slots].tolist(),
+                rows[:, 2].tolist(),
+                rows[:, 1].tolist(),
+                columns["on_duty_until"][slots].tolist(),
+                columns["recent_tasks"][slots].tolist(),
+                columns["languages"][slots].tolist(),
+                columns["skills"][slots].tolist(),
+                strict=True,
+            )
+        ]
 
 
 def _validated(columns: dict[str, ArrayLike]) -> dict[str, NDArray[Any]]:
