@@ -123,33 +123,44 @@ def _solve(edges: _Edges, count: int, index: VolunteerIndex) -> _Solution:
     free = index.free_capacity(volunteers)
     degree = np.bincount(edge_volunteer_rows, minlength=len(volunteers))
     copies = np.minimum(free, degree)
-    first_column = np.concatenate([[0], np.cumsum(copies)[:-1]]).astype(np.int64)
-
-    # Each edge to a volunteer becomes one edge to each of their copies.
-    edge_copies = copies[edge_volunteer_rows]
-    rows = np.repeat(edge_needs, edge_copies)
-    columns = np.repeat(first_column[edge_volunteer_rows], edge_copies)
-    columns += _offsets_within(edge_copies)
-    weights = np.repeat(edge_distances + _EDGE_FLOOR_KM, edge_copies)
-
     real_columns = int(copies.sum())
-    leftover_cost = (float(edge_distances.max(initial=0.0)) + 1.0) * (count + 1)
-    rows = np.concatenate([rows, np.arange(count)])
-    columns = np.concatenate([columns, real_columns + np.arange(count)])
-    weights = np.concatenate([weights, np.full(count, leftover_cost)])
-    graph = csr_array((weights, (rows, columns)), shape=(count, real_columns + count))
     need_part, volunteer_part = _separate_parts(count, edge_needs, edge_volunteer_rows, volunteers)
     column_part = np.concatenate([np.repeat(volunteer_part, copies), need_part])
-    matched_rows, matched_columns = _match_by_part(graph, need_part, column_part)
+    # Rows and columns are numbered part by part, so each part is one block of the matrix.
+    row_order = np.argsort(need_part, kind="stable")
+    column_order = np.argsort(column_part, kind="stable")
+    row_position = _inverse(row_order).astype(np.int32)
+    column_position = _inverse(column_order).astype(np.int32)
+
+    # Each edge to a volunteer becomes one edge to each of their copies; each need also has
+    # its own "left over" column.
+    edge_copies = copies[edge_volunteer_rows]
+    first_column = (np.cumsum(copies) - copies)[edge_volunteer_rows]
+    columns = np.repeat(first_column, edge_copies) + _offsets_within(edge_copies)
+    columns = np.concatenate([columns, real_columns + np.arange(count)])
+    rows = np.concatenate([np.repeat(edge_needs, edge_copies), np.arange(count)])
+    leftover_cost = (float(edge_distances.max(initial=0.0)) + 1.0) * (count + 1)
+    weights = np.concatenate(
+        [np.repeat(edge_distances + _EDGE_FLOOR_KM, edge_copies), np.full(count, leftover_cost)]
+    )
+    # Positions fit in 32 bits, which halves the largest arrays of a big batch.
+    blocked = csr_array(
+        (weights, (row_position[rows], column_position[columns])),
+        shape=(count, real_columns + count),
+    )
+    del rows, columns, weights
+    matched_rows, matched_columns = _match_by_part(blocked, need_part[row_order], column_part)
 
     is_real = matched_columns < real_columns
     owner = np.repeat(np.arange(len(volunteers)), copies)
     served_rows, served_columns = matched_rows[is_real], matched_columns[is_real]
     weights_taken = (
-        np.asarray(graph[served_rows, served_columns]).reshape(-1)
+        np.asarray(blocked[served_rows, column_position[served_columns]]).reshape(-1)
         if len(served_rows)
         else np.empty(0)
     )
+    matched_rows = row_order[matched_rows]
+    served_rows = row_order[served_rows]
     owners = owner[served_columns]
     served = np.zeros(count, np.bool_)
     served[served_rows] = True
@@ -165,6 +176,13 @@ def _solve(edges: _Edges, count: int, index: VolunteerIndex) -> _Solution:
     )
     taken = np.bincount(owners, minlength=len(volunteers))
     return _Solution(matches, served, had_candidates, volunteers, free, taken)
+
+
+def _inverse(order: np.ndarray) -> np.ndarray:
+    """Where each item went in `order`."""
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
+    return position
 
 
 def _separate_parts(
@@ -185,19 +203,21 @@ def _separate_parts(
 
 
 def _match_by_part(
-    graph: csr_array, row_part: np.ndarray, column_part: np.ndarray
+    blocked: csr_array, sorted_row_parts: np.ndarray, column_parts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    row_order = np.argsort(row_part, kind="stable")
-    column_order = np.argsort(column_part, kind="stable")
-    blocked = graph[row_order][:, column_order].tocsr()
-    row_bounds = np.searchsorted(row_part[row_order], np.unique(row_part), side="right")
-    column_bounds = np.searchsorted(column_part[column_order], np.unique(row_part), side="right")
+    """Rows (in the blocked numbering) and the original columns they are matched to, each part
+    solved on its own."""
+    parts = np.unique(sorted_row_parts)
+    row_bounds = np.searchsorted(sorted_row_parts, parts, side="right")
+    column_bounds = np.searchsorted(np.sort(column_parts, kind="stable"), parts, side="right")
+    column_order = np.argsort(column_parts, kind="stable")
     matched_rows, matched_columns = [], []
     row_start = column_start = 0
     for row_end, column_end in zip(row_bounds.tolist(), column_bounds.tolist(), strict=True):
-        block = blocked[row_start:row_end, column_start:column_end]
+        whole = row_start == 0 and row_end == blocked.shape[0]
+        block = blocked if whole else blocked[row_start:row_end, column_start:column_end]
         block_rows, block_columns = min_weight_full_bipartite_matching(block)
-        matched_rows.append(row_order[block_rows + row_start])
+        matched_rows.append(block_rows + row_start)
         matched_columns.append(column_order[block_columns + column_start])
         row_start, column_start = row_end, column_end
     return np.concatenate(matched_rows), np.concatenate(matched_columns)
