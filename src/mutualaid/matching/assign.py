@@ -129,6 +129,7 @@ def _solve(edges: _Edges, count: int, index: VolunteerIndex) -> _Solution:
     # Rows and columns are numbered part by part, so each part is one block of the matrix.
     row_order = np.argsort(need_part, kind="stable")
     column_order = np.argsort(column_part, kind="stable")
+    # Positions fit in 32 bits, which halves the largest arrays of a big batch.
     row_position = _inverse(row_order).astype(np.int32)
     column_position = _inverse(column_order).astype(np.int32)
 
@@ -143,7 +144,6 @@ def _solve(edges: _Edges, count: int, index: VolunteerIndex) -> _Solution:
     weights = np.concatenate(
         [np.repeat(edge_distances + _EDGE_FLOOR_KM, edge_copies), np.full(count, leftover_cost)]
     )
-    # Positions fit in 32 bits, which halves the largest arrays of a big batch.
     blocked = csr_array(
         (weights, (row_position[rows], column_position[columns])),
         shape=(count, real_columns + count),
