@@ -17,7 +17,7 @@ from ninja import Field, Router, Schema
 from mutualaid.api.errors import ErrorOut, ValidationErrorOut
 from mutualaid.common.errors import ApplicationError
 from mutualaid.dispatch import permissions, services, services_duty
-from mutualaid.dispatch.selectors import request_suggestions_with_reason
+from mutualaid.dispatch.selectors import request_suggestions
 from mutualaid.dispatch.supply import SUPPLY_DAYS, supply_and_demand
 from mutualaid.groups.models import Group
 from mutualaid.needs.models import LeftoverReason, Request
@@ -84,7 +84,7 @@ def get_suggestions(request: HttpRequest, id: int) -> dict[str, Any]:
         raise PermissionDenied(_("Only the group's dispatchers can see suggested volunteers."))
     if help_request.status != Request.Status.OPEN:
         raise ApplicationError(_("This request is no longer open."), code="conflict", status=409)
-    answer = request_suggestions_with_reason(request=help_request, k=SUGGESTIONS)
+    answer = request_suggestions(request=help_request, k=SUGGESTIONS)
     return {
         "suggestions": [
             {

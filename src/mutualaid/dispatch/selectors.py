@@ -92,11 +92,15 @@ def never_suggested(request: Request) -> set[int]:
     return left_out
 
 
-def request_suggestions_with_reason(
+def request_suggestions(
     *, request: Request, k: int = 5, exclude: Collection[int] | None = None
 ) -> SuggestionsAnswer:
-    """`request_suggestions`, and when there are none, why nobody fits. Without `exclude`,
-    the members `never_suggested` for the request are left out."""
+    """The k members of the request's group who fit it best, as the matching engine ranks
+    them (on duty first, then nearest, with fewer recent tasks and the requester's language
+    counting), each with the reasons they were chosen; when there are none, why nobody fits.
+    Members in `exclude` are left out; without it, those `never_suggested` for the request.
+    Two queries when nobody changed since the index last looked: the changes, and the members
+    chosen."""
     from mutualaid.needs.notifications import CATEGORY_SKILLS
 
     if exclude is None:
@@ -128,14 +132,3 @@ def request_suggestions_with_reason(
         if candidate.volunteer_id in members
     ]
     return SuggestionsAnswer(suggestions, None, "")
-
-
-def request_suggestions(
-    *, request: Request, k: int = 5, exclude: Collection[int] = ()
-) -> list[Suggestion]:
-    """The k members of the request's group who fit it best, as the matching engine ranks
-    them (on duty first, then nearest, with fewer recent tasks and the requester's language
-    counting), each with the reasons they were chosen. Members in `exclude` are left out. Two
-    queries when nobody changed since the index last looked: the changes, and the members
-    chosen."""
-    return request_suggestions_with_reason(request=request, k=k, exclude=exclude).suggestions

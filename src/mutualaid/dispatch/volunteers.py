@@ -236,11 +236,6 @@ class GroupVolunteers:
             window=request_window(request, today=today or timezone.localdate()),
         )
 
-    def skill_bit(self, skill_id: int) -> int:
-        """The bitmask of one skill, 0 when it has none."""
-        bit = self.skill_bits.get(skill_id)
-        return 0 if bit is None else 1 << bit
-
     # Keeping it current
 
     def rebuild(self) -> None:
@@ -464,13 +459,6 @@ def forget_all() -> None:
     """Drop every cached index of this process (tests, and an operator's shell)."""
     with _lock:
         _cache.clear()
-
-
-def rebuilt(group: Group) -> GroupVolunteers:
-    """A fresh index of the group straight from the database, not cached."""
-    volunteers = GroupVolunteers(group)
-    volunteers.rebuild()
-    return volunteers
 
 
 def volunteer_changes_purge(*, now: datetime | None = None) -> int:

@@ -66,7 +66,7 @@ def test_the_five_best_come_on_duty_first_then_nearest():
         member_of(group, display_name=f"Neighbour at {latitude} ({n})", **at(latitude))
     request = make_request(group, **REQUEST_POINT)
 
-    suggestions = request_suggestions(request=request)
+    suggestions = request_suggestions(request=request).suggestions
 
     assert names(suggestions)[0] == "Far but on duty"
     assert len(suggestions) == 5
@@ -89,7 +89,7 @@ def test_each_suggestion_says_why():
     member_of(group, display_name="Cannot drive", **at("53.45", languages=["pl"]))
     request = make_request(group, category="ride", language="pl", **REQUEST_POINT)
 
-    suggestions = request_suggestions(request=request)
+    suggestions = request_suggestions(request=request).suggestions
 
     assert [(s.member.public_name, s.reasons) for s in suggestions] == [
         (
@@ -119,7 +119,7 @@ def test_a_request_needed_today_says_they_are_free_then():
     member_of(group, **at("53.45", availability=availability_bit(today, 1)))
     request = make_request(group, urgency=Urgency.TODAY, **REQUEST_POINT)
 
-    (suggestion,) = request_suggestions(request=request)
+    (suggestion,) = request_suggestions(request=request).suggestions
 
     assert "usually free when it is needed" in suggestion.reasons
 
@@ -130,7 +130,9 @@ def test_excluded_members_are_not_suggested():
     other = member_of(group, **at("53.46"))
     request = make_request(group, **REQUEST_POINT)
 
-    suggestions = request_suggestions(request=request, exclude={left_out.pk, group.created_by_id})
+    suggestions = request_suggestions(
+        request=request, exclude={left_out.pk, group.created_by_id}
+    ).suggestions
 
     assert [s.member.pk for s in suggestions] == [other.pk]
 

@@ -11,7 +11,13 @@ from django.utils import timezone
 from mutualaid.dispatch import volunteers
 from mutualaid.dispatch.models import VolunteerChange
 from mutualaid.dispatch.services_duty import member_duty_end, member_duty_start
-from mutualaid.dispatch.tests.volunteer_helpers import edit_profile, rows, shared_skill
+from mutualaid.dispatch.tests.volunteer_helpers import (
+    edit_profile,
+    rebuilt,
+    rows,
+    shared_skill,
+    skill_bit,
+)
 from mutualaid.dispatch.volunteer_tasks import volunteer_changes_purge_task
 from mutualaid.dispatch.volunteers import (
     ALL_WEEK,
@@ -20,7 +26,6 @@ from mutualaid.dispatch.volunteers import (
     day_bits,
     group_volunteers,
     now_seconds,
-    rebuilt,
     request_window,
     volunteers_changed,
 )
@@ -170,7 +175,7 @@ def test_a_change_of_skills_is_followed_including_a_skill_the_group_adds_later()
     index = group_volunteers(group)
 
     assert rows(index)[member.pk]["skills"] == frozenset({driving.pk, bikes.pk})
-    assert index.skill_bit(bikes.pk) not in (0, UNMATCHABLE_SKILL_BIT)
+    assert skill_bit(index, bikes.pk) not in (0, UNMATCHABLE_SKILL_BIT)
 
 
 def test_skills_of_another_group_are_not_numbered():
@@ -386,7 +391,7 @@ def test_a_request_becomes_a_need_with_its_point_radius_skill_and_language():
         8.0,
     )
     assert (need.skills, need.languages, need.preferred_language) == (
-        index.skill_bit(driving.pk),
+        skill_bit(index, driving.pk),
         LANGUAGE_BITS["pl"],
         LANGUAGE_BITS["pl"],
     )

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from mutualaid.dispatch.volunteers import GroupVolunteers
+from mutualaid.groups.models import Group
 from mutualaid.people import services as people_services
 from mutualaid.people.models import Skill, User
 
@@ -55,3 +56,16 @@ def rows(volunteers: GroupVolunteers) -> dict[int, dict[str, Any]]:
 
 
 HOME = {"home_latitude": Decimal("53.45"), "home_longitude": Decimal("-2.22")}
+
+
+def rebuilt(group: Group) -> GroupVolunteers:
+    """A fresh index of the group straight from the database, not cached."""
+    volunteers = GroupVolunteers(group)
+    volunteers.rebuild()
+    return volunteers
+
+
+def skill_bit(volunteers: GroupVolunteers, skill_id: int) -> int:
+    """The bitmask of one skill in the group's numbering, 0 when it has none."""
+    bit = volunteers.skill_bits.get(skill_id)
+    return 0 if bit is None else 1 << bit

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mutualaid.common.errors import ApplicationError
 from mutualaid.dispatch.permissions import can_see_suggestions
-from mutualaid.dispatch.selectors import request_suggestions_with_reason
+from mutualaid.dispatch.selectors import request_suggestions
 from mutualaid.groups.models import Group
 from mutualaid.needs import permissions, selectors, services
 from mutualaid.needs.forms.requests import (
@@ -290,7 +290,7 @@ def _render_detail(
         and permissions.can_assign(member, need)
         and can_see_suggestions(member, group)
     ):
-        answer = request_suggestions_with_reason(request=need)
+        answer = request_suggestions(request=need)
         context.update(
             show_suggestions=True,
             suggestions=answer.suggestions,
