@@ -79,6 +79,14 @@ class SuggestionsAnswer:
     """The reason in plain words when there are no suggestions, else ""."""
 
 
+def member_who_asked(request: Request) -> int | None:
+    """The member who asked for this help themself, never proposed their own request; None
+    when a dispatcher typed it in for someone on the phone, or nobody logged in asked."""
+    if request.created_by_id is not None and request.channel != Channel.PHONE:
+        return request.created_by_id
+    return None
+
+
 def never_suggested(request: Request) -> set[int]:
     """Members not suggested for a request again: those who declined it or let the question
     lapse, and a member who asked for the help themself."""
@@ -87,8 +95,9 @@ def never_suggested(request: Request) -> set[int]:
             answer__in=[Assignment.Answer.DECLINED, Assignment.Answer.EXPIRED]
         ).values_list("member_id", flat=True)
     )
-    if request.created_by_id is not None and request.channel != Channel.PHONE:
-        left_out.add(request.created_by_id)
+    asker = member_who_asked(request)
+    if asker is not None:
+        left_out.add(asker)
     return left_out
 
 

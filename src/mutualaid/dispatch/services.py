@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mutualaid.dispatch import permissions
+from mutualaid.dispatch.selectors import member_who_asked
 from mutualaid.dispatch.volunteers import (
     GroupVolunteers,
     group_volunteers,
@@ -27,7 +28,7 @@ from mutualaid.dispatch.volunteers import (
 )
 from mutualaid.groups.models import Group
 from mutualaid.matching import Need, Reason, VolunteerIndex, assign
-from mutualaid.needs.models import Assignment, Channel, LeftoverReason, Request
+from mutualaid.needs.models import Assignment, LeftoverReason, Request
 from mutualaid.needs.selectors import UNLISTED_FIELDS
 from mutualaid.people.models import User
 
@@ -87,8 +88,9 @@ def _not_to_ask(requests: Collection[Request]) -> dict[int, set[int]]:
     ).values_list("request_id", "member_id"):
         excluded[request_id].add(member_id)
     for request in requests:
-        if request.created_by_id is not None and request.channel != Channel.PHONE:
-            excluded[request.pk].add(request.created_by_id)
+        asker = member_who_asked(request)
+        if asker is not None:
+            excluded[request.pk].add(asker)
     return dict(excluded)
 
 
