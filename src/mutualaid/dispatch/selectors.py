@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from mutualaid.dispatch.volunteers import group_volunteers, now_seconds
 from mutualaid.matching import Candidate, Reason
 from mutualaid.needs.models import Assignment, Channel, Request
+from mutualaid.needs.notifications import CATEGORY_SKILLS, rough_km
 from mutualaid.people.models import SPOKEN_LANGUAGES, User
 
 # Why nobody fits a request, in the words a dispatcher reads.
@@ -43,7 +44,7 @@ class Suggestion:
 def _km(distance: float) -> str:
     """A distance as dispatchers see it: to the nearest half kilometre, at least half a one,
     since homes are only known roughly."""
-    return number_format(max(0.5, round(distance * 2) / 2), decimal_pos=1)
+    return number_format(rough_km(distance), decimal_pos=1)
 
 
 def _reasons(candidate: Candidate, *, language: str, skill: str, window_asked: bool) -> list[str]:
@@ -110,8 +111,6 @@ def request_suggestions(
     Members in `exclude` are left out; without it, those `never_suggested` for the request.
     Two queries when nobody changed since the index last looked: the changes, and the members
     chosen."""
-    from mutualaid.needs.notifications import CATEGORY_SKILLS
-
     if exclude is None:
         exclude = never_suggested(request)
     volunteers = group_volunteers(request.group)
