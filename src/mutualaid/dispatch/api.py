@@ -16,7 +16,7 @@ from ninja import Field, Router, Schema
 
 from mutualaid.api.errors import ErrorOut, ValidationErrorOut
 from mutualaid.common.errors import ApplicationError
-from mutualaid.dispatch import permissions, services, services_duty
+from mutualaid.dispatch import permissions, services
 from mutualaid.dispatch.selectors import request_suggestions
 from mutualaid.dispatch.supply import SUPPLY_DAYS, supply_and_demand
 from mutualaid.groups.models import Group
@@ -193,7 +193,7 @@ DUTY_RESPONSES: dict[int, Any] = {
 def start_duty(request: HttpRequest, payload: DutyIn) -> dict[str, Any]:
     """Say you are ready to help for the next few hours: until then you come first in
     suggestions and proposals near you. Going on duty again sets a new end."""
-    until = services_duty.member_duty_start(member=_caller(request), hours=payload.hours)
+    until = services.member_duty_start(member=_caller(request), hours=payload.hours)
     return {"on_duty_until": until}
 
 
@@ -202,7 +202,7 @@ def start_duty(request: HttpRequest, payload: DutyIn) -> dict[str, Any]:
 )
 def end_duty(request: HttpRequest) -> dict[str, Any]:
     """You are no longer on duty. Ending when not on duty is harmless."""
-    services_duty.member_duty_end(member=_caller(request))
+    services.member_duty_end(member=_caller(request))
     return {"on_duty_until": None}
 
 

@@ -1,5 +1,7 @@
 """Proposals: matching all open requests of a group at once, and passing a proposal on when the
-volunteer declines or does not answer in time. Keyword-only; one transaction each.
+volunteer declines or does not answer in time; and going on duty, for a member ready to help
+for the next few hours, who comes first in suggestions and proposals near them until then.
+Keyword-only; one transaction each.
 
 A proposal is an `Assignment` with source "matching" and an `expires_at`. It is made, accepted
 and declined through the same rules as a dispatcher's own ask (one pending per request, accept is
@@ -18,6 +20,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mutualaid.common.errors import ApplicationError
 from mutualaid.dispatch import permissions
 from mutualaid.dispatch.selectors import member_who_asked
 from mutualaid.dispatch.volunteers import (
@@ -339,3 +342,34 @@ def _assignment_expire(pk: int, request_id: int, *, now: datetime) -> int:
     volunteers_changed(member_ids=[assignment.member_id])
     assignment_pass_on(assignment=assignment, now=now)
     return 1
+
+
+# How many hours a member can go on duty for at once.
+DUTY_HOURS = (2, 4, 8)
+
+
+@transaction.atomic
+def member_duty_start(*, member: User, hours: int, now: datetime | None = None) -> datetime:
+    """The member is on duty for the next `hours` (2, 4 or 8) from now; starting again while on
+    duty sets a new end. Returns when the duty ends."""
+    if not permissions.can_go_on_duty(member):
+        raise PermissionDenied(_("Only members with an account can go on duty."))
+    if isinstance(hours, bool) or hours not in DUTY_HOURS:
+        raise ApplicationError(_("You can go on duty for 2, 4 or 8 hours."))
+    until = (now or timezone.now()) + timedelta(hours=hours)
+    # Conditional, so a switch racing the account's erasure changes nothing.
+    if not User.objects.filter(pk=member.pk, erased_at__isnull=True).update(on_duty_until=until):
+        raise ApplicationError(_("This account has already been deleted."))
+    member.on_duty_until = until
+    volunteers_changed(member_ids=[member.pk])
+    return until
+
+
+@transaction.atomic
+def member_duty_end(*, member: User) -> None:
+    """The member is no longer on duty. Ending when not on duty is harmless."""
+    if not permissions.can_go_on_duty(member):
+        raise PermissionDenied(_("Only members with an account can go on duty."))
+    User.objects.filter(pk=member.pk).update(on_duty_until=None)
+    member.on_duty_until = None
+    volunteers_changed(member_ids=[member.pk])

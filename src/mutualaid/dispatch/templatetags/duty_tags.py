@@ -3,7 +3,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from mutualaid.dispatch.forms_duty import DutyStartForm
+from mutualaid.dispatch.forms import DutyStartForm
 from mutualaid.dispatch.permissions import can_go_on_duty
 
 register = template.Library()

@@ -15,7 +15,7 @@ from django.utils import timezone
 from mutualaid.api.tests.wire import NEEDS_TOKEN, as_json_time, bearer
 from mutualaid.dispatch import volunteers
 from mutualaid.dispatch.selectors import LEFTOVER_REASONS
-from mutualaid.dispatch.services_duty import member_duty_start
+from mutualaid.dispatch.services import member_duty_start
 from mutualaid.dispatch.tests.proposal_helpers import make_world, volunteer
 from mutualaid.groups.models import Group
 from mutualaid.matching import Reason

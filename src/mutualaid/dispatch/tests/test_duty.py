@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mutualaid.common.errors import ApplicationError
-from mutualaid.dispatch.services_duty import member_duty_end, member_duty_start
+from mutualaid.dispatch.services import member_duty_end, member_duty_start
 from mutualaid.dispatch.tests.volunteer_helpers import rows
 from mutualaid.dispatch.volunteers import group_volunteers
 from mutualaid.needs.tests.factories import make_group, member_of

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mutualaid.dispatch.selectors import LEFTOVER_REASONS, request_suggestions
-from mutualaid.dispatch.services_duty import member_duty_start
+from mutualaid.dispatch.services import member_duty_start
 from mutualaid.dispatch.tests.volunteer_helpers import edit_profile, shared_skill
 from mutualaid.matching import Reason
 from mutualaid.needs import services as needs_services

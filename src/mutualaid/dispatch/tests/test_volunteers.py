@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from mutualaid.dispatch import volunteers
 from mutualaid.dispatch.models import VolunteerChange
-from mutualaid.dispatch.services_duty import member_duty_end, member_duty_start
+from mutualaid.dispatch.services import member_duty_end, member_duty_start
 from mutualaid.dispatch.tests.volunteer_helpers import (
     edit_profile,
     rebuilt,

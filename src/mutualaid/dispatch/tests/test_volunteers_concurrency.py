@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from mutualaid.common.errors import ApplicationError
 from mutualaid.dispatch import volunteers
-from mutualaid.dispatch.services_duty import member_duty_end, member_duty_start
+from mutualaid.dispatch.services import member_duty_end, member_duty_start
 from mutualaid.dispatch.tests.volunteer_helpers import edit_profile, rebuilt, rows, shared_skill
 from mutualaid.dispatch.volunteers import group_volunteers
 from mutualaid.groups import services as group_services

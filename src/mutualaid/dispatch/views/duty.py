@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mutualaid.common.errors import ApplicationError
-from mutualaid.dispatch import services_duty
-from mutualaid.dispatch.forms_duty import DutyStartForm
+from mutualaid.dispatch import services
+from mutualaid.dispatch.forms import DutyStartForm
 from mutualaid.dispatch.permissions import can_go_on_duty
 from mutualaid.people.models import User
 
@@ -46,7 +46,7 @@ def duty_start(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Please choose for how long: 2, 4 or 8 hours."))
         return _back(request)
     try:
-        until = services_duty.member_duty_start(member=member, hours=form.cleaned_data["hours"])
+        until = services.member_duty_start(member=member, hours=form.cleaned_data["hours"])
     except ApplicationError as error:
         messages.error(request, error.message)
         return _back(request)
@@ -62,7 +62,7 @@ def duty_start(request: HttpRequest) -> HttpResponse:
 @require_POST
 def duty_end(request: HttpRequest) -> HttpResponse:
     member = _member(request)
-    services_duty.member_duty_end(member=member)
+    services.member_duty_end(member=member)
     messages.success(request, _("You are no longer on duty."))
     return _back(request)
 

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from mutualaid.dispatch.services_duty import DUTY_HOURS
+from mutualaid.dispatch.services import DUTY_HOURS
 
 
 class DutyStartForm(forms.Form):
