@@ -98,13 +98,13 @@ JOBS: tuple[PeriodicJob, ...] = (
     # Change rows of the volunteer indexes are deleted once every index has read them.
     PeriodicJob(
         "volunteer_changes_purge",
-        "mutualaid.dispatch.volunteer_tasks.volunteer_changes_purge_task",
+        "mutualaid.dispatch.tasks.volunteer_changes_purge_task",
         timedelta(hours=1),
     ),
     # Members with no task for two weeks whom open requests fit hear of a few, once a week.
     PeriodicJob(
         "idle_members_nudge",
-        "mutualaid.dispatch.nudges.idle_members_nudge_task",
+        "mutualaid.dispatch.tasks.idle_members_nudge_task",
         timedelta(days=1),
         offset=timedelta(hours=9),
     ),

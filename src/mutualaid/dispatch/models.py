@@ -11,7 +11,7 @@ class VolunteerChange(models.Model):
     `member_id` is a plain number, not a foreign key, so a note outlives its member and can
     still take them out of an index. `group_id` is set only when the members left that group:
     they are no longer its members, yet its index must hear of them. Notes are purged after a
-    few hours (`volunteer_tasks.volunteer_changes_purge_task`).
+    few hours (`tasks.volunteer_changes_purge_task`).
     """
 
     member_id = models.BigIntegerField()

@@ -20,7 +20,6 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks import task
 
 from mutualaid.dispatch.volunteers import group_volunteers
 from mutualaid.groups.models import Group, Membership
@@ -237,8 +236,3 @@ def idle_members_nudge(*, now: datetime | None = None) -> int:
             member_id=member_id, items=fitting[member_id], own_names=own_names, now=now
         )
     return sent
-
-
-@task()
-def idle_members_nudge_task() -> int:
-    return idle_members_nudge()

@@ -1,5 +1,6 @@
-"""Background work on proposals: the emails that ask a volunteer and that tell the dispatchers
-when nobody is left, and the periodic expiry of proposals not answered in time.
+"""Background work of matching: the emails that ask a volunteer and that tell the dispatchers
+when nobody is left, the periodic expiry of proposals not answered in time, the weekly nudge of
+idle members, and the clean-up of the volunteer indexes' change rows.
 
 Each task takes ids, loads fresh rows, and is safe to run again: emails go through
 notify.services.email_send with an idempotency key naming the proposal and the recipient, and
@@ -12,7 +13,8 @@ from django.urls import reverse
 from django_tasks import task
 
 from mutualaid.common.geo import distance_km
-from mutualaid.dispatch import answer_links, services
+from mutualaid.dispatch import answer_links, nudges, services
+from mutualaid.dispatch.volunteers import volunteer_changes_purge
 from mutualaid.needs.models import Assignment, Request, Urgency
 from mutualaid.needs.notifications import (
     absolute_url,
@@ -125,3 +127,13 @@ def proposal_leftover_notify(assignment_id: int) -> int:
 @task()
 def assignments_expire_overdue_task() -> int:
     return services.assignments_expire_overdue()
+
+
+@task()
+def idle_members_nudge_task() -> int:
+    return nudges.idle_members_nudge()
+
+
+@task()
+def volunteer_changes_purge_task() -> int:
+    return volunteer_changes_purge()

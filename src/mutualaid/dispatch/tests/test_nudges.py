@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mutualaid.dispatch import nudges, volunteers
+from mutualaid.dispatch import nudges, tasks, volunteers
 from mutualaid.groups import services as group_services
 from mutualaid.groups.models import Group
 from mutualaid.needs import notifications, services
@@ -284,7 +284,7 @@ def test_the_task_nudges_now(db):
     member_of(group, display_name="Idle Ida", date_joined=timezone.now() - timedelta(days=15))
     volunteers.forget_all()
 
-    result = nudges.idle_members_nudge_task.enqueue()
+    result = tasks.idle_members_nudge_task.enqueue()
 
     assert result.return_value == 1
     assert nudged() == ["Idle Ida"]

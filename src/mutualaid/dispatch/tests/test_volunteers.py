@@ -11,6 +11,7 @@ from django.utils import timezone
 from mutualaid.dispatch import volunteers
 from mutualaid.dispatch.models import VolunteerChange
 from mutualaid.dispatch.services import member_duty_end, member_duty_start
+from mutualaid.dispatch.tasks import volunteer_changes_purge_task
 from mutualaid.dispatch.tests.volunteer_helpers import (
     edit_profile,
     rebuilt,
@@ -18,7 +19,6 @@ from mutualaid.dispatch.tests.volunteer_helpers import (
     shared_skill,
     skill_bit,
 )
-from mutualaid.dispatch.volunteer_tasks import volunteer_changes_purge_task
 from mutualaid.dispatch.volunteers import (
     ALL_WEEK,
     LANGUAGE_BITS,
