@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "mutualaid.people",
     "mutualaid.groups",
     "mutualaid.needs",
+    "mutualaid.decisions",
+    "mutualaid.funds",
     "mutualaid.notify",
     "mutualaid.dispatch",
     "mutualaid.directory",
@@ -197,6 +199,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 # The project's own files live beside the settings, not inside one app.
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# Uploads (receipts) are private: kept encrypted in the data folder and never served by URL;
+# a view checks who may open each one.
+MEDIA_ROOT = Path(os.environ.get("MUTUALAID_UPLOADS_DIR", DATA_DIR / "uploads")).resolve()
+MEDIA_URL = None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

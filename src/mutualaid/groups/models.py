@@ -18,6 +18,14 @@ FOUNDING_STEWARD_DAYS = 30
 FOUNDING_STEWARD_REASON = gettext_noop("Started the group")
 
 
+class DecisionRule(models.TextChoices):
+    """How a group's proposals pass; explained on the decisions help page."""
+
+    CONSENSUS = "consensus", _("consensus")
+    CONSENT = "consent", _("consent")
+    CONSENSUS_THEN_VOTE = "consensus_then_vote", _("consensus, then a vote if it fails")
+
+
 class Group(models.Model):
     """A mutual aid group: an area, a ward or a street, nested inside one another."""
 
@@ -86,6 +94,30 @@ class Group(models.Model):
             "After this, or when they decline, the request is offered to the next volunteer."
         ),
     )
+    decision_rule = models.CharField(
+        _("how proposals pass"),
+        max_length=20,
+        choices=DecisionRule.choices,
+        default=DecisionRule.CONSENT,
+    )
+    quorum_percent = models.PositiveSmallIntegerField(
+        _("quorum (% of members who must take a stance)"),
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("For consensus: a proposal passes only if this share of members took part."),
+    )
+    fallback_majority_percent = models.PositiveSmallIntegerField(
+        _("majority needed in a fallback vote (%)"),
+        default=67,
+        validators=[MinValueValidator(51), MaxValueValidator(100)],
+        help_text=_("For consensus with a fallback vote: the share of agree among those voting."),
+    )
+    reimbursement_limit_minor = models.PositiveIntegerField(
+        _("most a volunteer can claim back at once (in cents)"), default=5000
+    )
+    publishes_fund_summary = models.BooleanField(
+        _("publish a summary of the funds (totals only)"), default=False
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -107,6 +139,14 @@ class Group(models.Model):
             models.CheckConstraint(
                 condition=~Q(parent=models.F("pk")), name="group_not_own_parent"
             ),
+            models.CheckConstraint(
+                condition=Q(quorum_percent__gte=1, quorum_percent__lte=100),
+                name="group_quorum_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(fallback_majority_percent__gte=51, fallback_majority_percent__lte=100),
+                name="group_fallback_majority_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +154,11 @@ class Group(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("groups:detail", kwargs={"slug": self.slug})
+
+    @property
+    def founding_period_ends_at(self) -> datetime:
+        """Until then roles are given by the two-person rule; afterwards by proposals."""
+        return self.created_at + timedelta(days=FOUNDING_STEWARD_DAYS)
 
     @property
     def language_names(self) -> list[str]:
