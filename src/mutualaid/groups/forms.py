@@ -72,6 +72,16 @@ class GroupForm(forms.ModelForm):
         initial=Decimal("50.00"),
         help_text=_("Spending above this needs a group decision."),
     )
+    reimbursement_limit = forms.DecimalField(
+        label=_("Most a volunteer can claim back at once"),
+        min_value=0,
+        max_value=Decimal("1000000"),
+        decimal_places=2,
+        initial=Decimal("50.00"),
+        help_text=_(
+            "A safeguarding limit: larger claims are refused, and every claim needs a receipt."
+        ),
+    )
     currency = forms.CharField(
         label=_("Currency"),
         min_length=3,
@@ -94,16 +104,34 @@ class GroupForm(forms.ModelForm):
                 "match_radius_km",
                 "answer_within_hours",
                 "spending_limit",
+                "reimbursement_limit",
                 "currency",
             ],
         ),
+        (
+            _("How the group decides"),
+            [
+                "decision_rule",
+                "quorum_percent",
+                "fallback_majority_percent",
+                "publishes_fund_summary",
+            ],
+        ),
     ]
+    # Amounts typed in major units, kept in minor units.
+    MONEY_FIELDS = {
+        "spending_limit": "spending_limit_minor",
+        "reimbursement_limit": "reimbursement_limit_minor",
+    }
 
     class Meta:
         model = Group
         # What the services accept, with the kind, chosen once when the group starts; the
-        # spending limit is entered in major units, as spending_limit above.
-        fields = sorted((EDITABLE_GROUP_FIELDS - {"spending_limit_minor"}) | {"kind"})
+        # limits are entered in major units, as the fields of MONEY_FIELDS above.
+        fields = sorted(
+            (EDITABLE_GROUP_FIELDS - {"spending_limit_minor", "reimbursement_limit_minor"})
+            | {"kind"}
+        )
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -118,7 +146,8 @@ class GroupForm(forms.ModelForm):
                 Q(pk__in=parents.values("pk")) | Q(pk=group.parent_id)
             ).exclude(pk=group.pk)
             self.fields.pop("kind")
-            self.initial.setdefault("spending_limit", self._major(group))
+            for field, minor_field in self.MONEY_FIELDS.items():
+                self.initial.setdefault(field, self._major(group, getattr(group, minor_field)))
         else:
             self.fields["kind"].help_text = _(
                 "An area can hold wards and streets; a ward can hold streets."
@@ -139,9 +168,8 @@ class GroupForm(forms.ModelForm):
         ]
 
     @staticmethod
-    def _major(group: Group) -> Decimal:
-        digits = minor_unit_digits(group.currency)
-        return Decimal(group.spending_limit_minor).scaleb(-digits)
+    def _major(group: Group, amount_minor: int) -> Decimal:
+        return Decimal(amount_minor).scaleb(-minor_unit_digits(group.currency))
 
     def clean_centre_latitude(self) -> Decimal:
         return round_coordinate(self.cleaned_data["centre_latitude"])
@@ -159,13 +187,16 @@ class GroupForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None
-        limit, currency = cleaned.get("spending_limit"), cleaned.get("currency")
-        if limit is not None and currency:
-            minor = to_minor_units(limit, currency)
+        currency = cleaned.get("currency")
+        for field, minor_field in self.MONEY_FIELDS.items():
+            amount = cleaned.get(field)
+            if amount is None or not currency:
+                continue
+            minor = to_minor_units(amount, currency)
             if minor is None:
-                self.add_error("spending_limit", too_many_places_message(currency))
+                self.add_error(field, too_many_places_message(currency))
             else:
-                cleaned["spending_limit_minor"] = minor
+                cleaned[minor_field] = minor
         return cleaned
 
     def group_fields(self) -> dict[str, Any]:
@@ -173,7 +204,8 @@ class GroupForm(forms.ModelForm):
         fields = {
             name: self.cleaned_data[name] for name in self._meta.fields or [] if name in self.fields
         }
-        fields["spending_limit_minor"] = self.cleaned_data["spending_limit_minor"]
+        for minor_field in self.MONEY_FIELDS.values():
+            fields[minor_field] = self.cleaned_data[minor_field]
         return fields
 
 

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.utils import timezone
+
 from mutualaid.groups.models import Group, Membership, Role, RoleGrant
 
 
@@ -41,6 +43,12 @@ def can_vouch(user: Any, group: Group) -> bool:
 
 def can_add_skill(user: Any, group: Group) -> bool:
     return is_member(user, group)
+
+
+def in_founding_period(group: Group) -> bool:
+    """A group's first 30 days, when roles are given by the two-person rule; afterwards they
+    come from the group's decisions."""
+    return timezone.now() < group.founding_period_ends_at
 
 
 def can_propose_role(user: Any, group: Group) -> bool:

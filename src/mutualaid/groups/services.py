@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -45,6 +45,11 @@ EDITABLE_GROUP_FIELDS = {
     "spending_limit_minor",
     "currency",
     "parent",
+    "decision_rule",
+    "quorum_percent",
+    "fallback_majority_percent",
+    "reimbursement_limit_minor",
+    "publishes_fund_summary",
 }
 
 
@@ -297,6 +302,7 @@ def role_grant_propose(
     """
     if not permissions.can_propose_role(proposer, group):
         raise PermissionDenied(_("Only members of this group can propose a role."))
+    _check_founding_period(group)
     if not permissions.is_member(holder, group):
         raise ApplicationError(_("Roles can only be given to members of the group."))
     if role not in Role.values:
@@ -320,6 +326,16 @@ def role_grant_propose(
     )
 
 
+def _check_founding_period(group: Group) -> None:
+    if not permissions.in_founding_period(group):
+        raise ApplicationError(
+            _(
+                "After a group's first 30 days, roles are given and renewed by a proposal the "
+                "group decides on."
+            )
+        )
+
+
 @transaction.atomic
 def role_grant_confirm(*, grant: RoleGrant, confirmer: User) -> RoleGrant:
     """A second member confirms a proposed grant; from then on it is in force until it expires.
@@ -330,6 +346,7 @@ def role_grant_confirm(*, grant: RoleGrant, confirmer: User) -> RoleGrant:
         raise PermissionDenied(
             _("A member other than the proposer and the holder must confirm a role.")
         )
+    _check_founding_period(grant.group)
     now = timezone.now()
     updated = RoleGrant.objects.filter(
         pk=grant.pk, confirmed_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
@@ -359,6 +376,98 @@ def role_grant_step_down(*, grant: RoleGrant, holder: User) -> RoleGrant:
         raise PermissionDenied(_("Only the holder can step down from a role."))
     grant.refresh_from_db()
     return grant
+
+
+def _role_expiry(now: datetime, days: int) -> datetime:
+    if not 1 <= days <= MAX_ROLE_DAYS:
+        raise ApplicationError(_("A role can be given for at most 365 days."))
+    return now + timedelta(days=days)
+
+
+@transaction.atomic
+def role_grant_by_decision(*, proposal: Any, holder: User, role: str, days: int) -> RoleGrant:
+    """A passed role proposal gives the role: in force at once, for `days` days. The group's
+    decision stands in for the second member of the two-person rule."""
+    group = proposal.group
+    if role not in Role.values:
+        raise ApplicationError(_("Unknown role."))
+    if not permissions.is_member(holder, group):
+        raise ApplicationError(_("Roles can only be given to members of the group."))
+    now = timezone.now()
+    return RoleGrant.objects.create(
+        group=group,
+        holder=holder,
+        role=role,
+        reason=proposal.title[: RoleGrant._meta.get_field("reason").max_length],
+        proposed_by=proposal.proposed_by,
+        granted_at=now,
+        confirmed_at=now,
+        expires_at=_role_expiry(now, days),
+    )
+
+
+@transaction.atomic
+def role_grant_renew_by_decision(*, proposal: Any, grant: RoleGrant, days: int) -> RoleGrant:
+    """A passed renewal keeps a role in force until `days` days from now (never shortening it).
+    A role that ended meanwhile is given afresh."""
+    now = timezone.now()
+    expires_at = _role_expiry(now, days)
+    renewed = (
+        RoleGrant.objects.in_force(now)
+        .filter(pk=grant.pk, group=proposal.group, expires_at__lt=expires_at)
+        .update(expires_at=expires_at)
+    )
+    if renewed or RoleGrant.objects.in_force(now).filter(pk=grant.pk).exists():
+        grant.refresh_from_db()
+        return grant
+    return role_grant_by_decision(
+        proposal=proposal, holder=grant.holder, role=grant.role, days=days
+    )
+
+
+@transaction.atomic
+def role_grant_revoke_by_decision(*, proposal: Any, grant: RoleGrant) -> RoleGrant:
+    """A passed proposal takes a role back. Taking back one already ended changes nothing."""
+    if grant.group_id != proposal.group_id:
+        raise ApplicationError(_("That role belongs to another group."))
+    RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    grant.refresh_from_db()
+    return grant
+
+
+# The policies a group changes by deciding on a proposal.
+DECIDED_POLICY_FIELDS = (
+    "decision_rule",
+    "quorum_percent",
+    "fallback_majority_percent",
+    "spending_limit_minor",
+    "reimbursement_limit_minor",
+    "publishes_fund_summary",
+    "join_needs_vouch",
+    "retention_days",
+    "request_pacing_days",
+    "match_radius_km",
+    "answer_within_hours",
+)
+
+
+@transaction.atomic
+def group_policy_change_by_decision(*, proposal: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    """A passed policy proposal changes the group's policies. Answers what changed, as
+    {field: {"before": old, "after": new}}."""
+    unknown = set(changes) - set(DECIDED_POLICY_FIELDS)
+    if unknown:
+        raise ApplicationError(_("That is not a policy a proposal can change."))
+    group = Group.objects.select_for_update().get(pk=proposal.group_id)
+    before = {field: getattr(group, field) for field in changes}
+    for field, value in changes.items():
+        setattr(group, field, value)
+    try:
+        group.full_clean()
+    except ValidationError as error:
+        raise ApplicationError(" ".join(error.messages)) from error
+    group.save(update_fields=list(changes))
+    return {field: {"before": before[field], "after": changes[field]} for field in changes}
 
 
 @transaction.atomic

@@ -37,7 +37,12 @@ def group_data(**overrides):
         "answer_within_hours": "6",
         "join_needs_vouch": "on",
         "spending_limit": "25.50",
+        "reimbursement_limit": "20",
         "currency": "eur",
+        "decision_rule": "consensus_then_vote",
+        "quorum_percent": "40",
+        "fallback_majority_percent": "75",
+        "publishes_fund_summary": "on",
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
@@ -93,7 +98,17 @@ def test_starting_a_group_makes_the_creator_its_founding_steward(client):
         30,
         True,
     )
-    assert (group.spending_limit_minor, group.currency) == (2550, "EUR")
+    assert (group.spending_limit_minor, group.reimbursement_limit_minor, group.currency) == (
+        2550,
+        2000,
+        "EUR",
+    )
+    assert (
+        group.decision_rule,
+        group.quorum_percent,
+        group.fallback_majority_percent,
+        group.publishes_fund_summary,
+    ) == ("consensus_then_vote", 40, 75, True)
     assert group.request_pacing_days == 14
     assert (group.match_radius_km, group.answer_within_hours) == (8, 6)
     assert group.description == "We share tools and <script>alert(1)</script> food."
