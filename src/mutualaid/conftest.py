@@ -18,6 +18,12 @@ def pytest_configure(config: Any) -> None:
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.WHITENOISE_AUTOREFRESH = True
 
+    # SQLite's flush after a transactional test is DELETE FROM, which the ledger's triggers
+    # refuse; this lets the flush drop and re-create them in its one transaction.
+    from mutualaid.funds.triggers import install_sqlite_flush_workaround
+
+    install_sqlite_flush_workaround()
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:

@@ -202,7 +202,6 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # Uploads (receipts) are private: kept encrypted in the data folder and never served by URL;
 # a view checks who may open each one.
 MEDIA_ROOT = Path(os.environ.get("MUTUALAID_UPLOADS_DIR", DATA_DIR / "uploads")).resolve()
-MEDIA_URL = None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -90,6 +90,16 @@ class Command(BaseCommand):
                 if failed:
                     line += f", {failed} could not be decrypted with any configured key"
                 self.stdout.write(line)
+        # Receipts of reimbursement claims are files sealed with the same keys.
+        from mutualaid.funds.receipts import reseal_all
+
+        checked, rewritten, failed = reseal_all(dry_run=dry_run)
+        failures += failed
+        verb = "would be resealed" if dry_run else "resealed"
+        line = f"funds receipts: {rewritten} of {checked} files {verb}"
+        if failed:
+            line += f", {failed} could not be opened with any configured key"
+        self.stdout.write(line)
         if failures:
             raise CommandError(
                 f"{failures} values could not be decrypted: keep the keys that encrypted them "
