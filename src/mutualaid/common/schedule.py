@@ -108,6 +108,18 @@ JOBS: tuple[PeriodicJob, ...] = (
         timedelta(days=1),
         offset=timedelta(hours=9),
     ),
+    # Proposals past their closing time are decided and a passed one takes effect.
+    PeriodicJob(
+        "proposals_close_due",
+        "mutualaid.decisions.tasks.proposals_close_due_task",
+        timedelta(minutes=5),
+    ),
+    # Members hear a day before a proposal closes.
+    PeriodicJob(
+        "proposals_remind_closing",
+        "mutualaid.decisions.tasks.proposals_remind_closing_task",
+        timedelta(hours=1),
+    ),
 )
 
 

@@ -168,6 +168,8 @@ def test_every_scheduled_job_names_a_task_that_takes_no_arguments():
         "assignments_expire_overdue",
         "volunteer_changes_purge",
         "idle_members_nudge",
+        "proposals_close_due",
+        "proposals_remind_closing",
     } <= names
     assert len(names) == len(schedule.JOBS)
     for job in schedule.JOBS:
@@ -188,6 +190,8 @@ def test_the_jobs_run_hourly_daily_and_every_quarter_hour():
     assert intervals["assignments_expire_overdue"] == timedelta(minutes=5)
     assert intervals["volunteer_changes_purge"] == timedelta(hours=1)
     assert intervals["idle_members_nudge"] == timedelta(days=1)
+    assert intervals["proposals_close_due"] == timedelta(minutes=5)
+    assert intervals["proposals_remind_closing"] == timedelta(hours=1)
 
 
 @pytest.mark.django_db(transaction=True)
