@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include("mutualaid.api.urls")),
     path("me/", include("mutualaid.people.urls")),
+    path("groups/<slug:slug>/decisions/", include("mutualaid.decisions.urls")),
+    path("groups/<slug:slug>/funds/", include("mutualaid.funds.urls")),
     path("groups/", include("mutualaid.groups.urls")),
     path("dispatch/", include("mutualaid.dispatch.urls")),
     path("", include("mutualaid.needs.urls")),

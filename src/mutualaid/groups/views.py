@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -56,6 +57,7 @@ def _render_detail(
             roles=list(selectors.group_roles_in_force(group=group)),
             awaiting=list(selectors.group_roles_awaiting_confirmation(group=group)),
             join_requests=list(selectors.group_pending_join_requests(group=group)),
+            founding_period=permissions.in_founding_period(group),
         )
     else:
         context.update(
@@ -226,6 +228,13 @@ def role_grant_propose(request: HttpRequest, slug: str) -> HttpResponse:
     group = _group_or_404(slug)
     if not permissions.can_propose_role(request.user, group):
         raise PermissionDenied(_("Only members of this group can propose a role."))
+    if not permissions.in_founding_period(group):
+        messages.info(
+            request,
+            _("After a group's first 30 days, roles are given by a proposal the group decides on."),
+        )
+        proposing = reverse("decisions:create", kwargs={"slug": group.slug})
+        return redirect(f"{proposing}?kind=role_grant")
     members = [m.member for m in selectors.group_members(group=group)]
     if request.method == "GET":
         form = RoleProposeForm(members=members, initial={"holder": request.GET.get("holder")})

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from mutualaid.common.errors import ApplicationError
@@ -229,3 +230,24 @@ def test_a_policy_change_outside_the_rules_changes_nothing(changes, message):
         25,
         DecisionRule.CONSENT,
     )
+
+
+def test_the_two_person_role_page_sends_an_older_group_to_a_role_proposal(client):
+    group = older(make_group(), days=31)
+    member = member_of(group)
+    client.force_login(member)
+
+    response = client.get(reverse("groups:role_propose", kwargs={"slug": group.slug}))
+
+    assert response.status_code == 302
+    assert response.url == f"/groups/{group.slug}/decisions/new/?kind=role_grant"
+
+
+def test_the_group_page_offers_the_two_person_rule_only_while_the_group_is_new(client):
+    group = make_group()
+    client.force_login(member_of(group))
+    two_person = reverse("groups:role_propose", kwargs={"slug": group.slug})
+
+    assert two_person in client.get(group.get_absolute_url()).content.decode()
+    older(group, days=31)
+    assert two_person not in client.get(group.get_absolute_url()).content.decode()
