@@ -6,10 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid.funds.forms import RECEIPT_ACCEPT, checked_receipt
 from mutualaid.groups.money import to_minor_units, too_many_places_message
 from mutualaid.needs.models import Offer, Urgency
 
@@ -71,6 +73,14 @@ class CompleteForm(forms.Form):
         required=False,
         help_text=_("For example: groceries from the corner shop."),
     )
+    receipt = forms.FileField(
+        label=_("Receipt (optional)"),
+        required=False,
+        help_text=_(
+            "A photo (JPEG, PNG or WebP) or a PDF, at most 5 MB. You can also add it later."
+        ),
+        widget=forms.FileInput(attrs={"accept": RECEIPT_ACCEPT}),
+    )
 
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -78,6 +88,9 @@ class CompleteForm(forms.Form):
         spent = self.fields["spent"]
         spent.label = _("What you spent in %(currency)s (optional)") % {"currency": currency}
         spent.widget.attrs.update(inputmode="decimal", autocomplete="off")
+
+    def clean_receipt(self) -> UploadedFile | None:
+        return checked_receipt(self.cleaned_data.get("receipt"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -88,6 +101,8 @@ class CompleteForm(forms.Form):
             cleaned["spent_minor"] = to_minor_units(spent, self.currency)
             if cleaned["spent_minor"] is None:
                 self.add_error("spent", too_many_places_message(self.currency))
+        if cleaned.get("receipt") is not None and spent is None and "spent" not in self.errors:
+            self.add_error("spent", _("Say what you spent, so the receipt goes with it."))
         return cleaned
 
 

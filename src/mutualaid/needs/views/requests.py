@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mutualaid.common.errors import ApplicationError
 from mutualaid.dispatch.permissions import can_see_suggestions
 from mutualaid.dispatch.selectors import request_suggestions
+from mutualaid.funds.services import receipt_attach
 from mutualaid.groups.models import Group
 from mutualaid.needs import permissions, selectors, services
 from mutualaid.needs.forms.requests import (
@@ -377,7 +378,7 @@ def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
     member = _member(request)
     if not permissions.can_complete(member, need):
         raise PermissionDenied(_("Only the member who holds this request can mark it done."))
-    form = CompleteForm(request.POST, currency=need.group.currency)
+    form = CompleteForm(request.POST, request.FILES, currency=need.group.currency)
     if not form.is_valid():
         return _with_errors(request, pk, complete_form=form)
     try:
@@ -390,6 +391,21 @@ def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ApplicationError as error:
         return _refused(request, pk, error)
+    receipt = form.cleaned_data["receipt"]
+    if reimbursement is not None and receipt is not None:
+        try:
+            receipt_attach(claim=reimbursement, actor=member, upload=receipt)
+        except ApplicationError as error:
+            # The request is done and the claim stands; the receipt can be added later.
+            messages.error(
+                request,
+                _(
+                    "The request is done, but the receipt was not saved: %(reason)s You can "
+                    "add it from your claims."
+                )
+                % {"reason": error.message},
+            )
+            return redirect("needs:request_detail", pk=need.pk)
     if reimbursement is not None:
         messages.success(
             request,
