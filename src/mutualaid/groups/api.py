@@ -17,7 +17,7 @@ from mutualaid.api.errors import ErrorOut, ValidationErrorOut
 from mutualaid.api.pagination import LimitOffset
 from mutualaid.api.text import NO_NUL_CHARACTER
 from mutualaid.groups import permissions, selectors, services
-from mutualaid.groups.models import Group, JoinRequest, Membership, RoleGrant
+from mutualaid.groups.models import DecisionRule, Group, JoinRequest, Membership, RoleGrant
 
 router = Router(tags=["groups"])
 
@@ -53,6 +53,24 @@ class GroupPolicies(Schema):
         description="What may be spent without a proposal, in minor units of the currency."
     )
     currency: str
+    decision_rule: DecisionRule = Field(
+        description=(
+            'How proposals pass: "consensus", "consent", or "consensus_then_vote" (a vote by '
+            "fallback_majority_percent after a first round without consensus)."
+        )
+    )
+    quorum_percent: int = Field(
+        description="The share of members, in percent, who must take a stance on a proposal."
+    )
+    fallback_majority_percent: int = Field(
+        description="The majority, in percent, a fallback vote needs to pass."
+    )
+    reimbursement_limit_minor: int = Field(
+        description="The most a volunteer can claim back at once, in minor units of the currency."
+    )
+    publishes_fund_summary: bool = Field(
+        description="Whether the totals of the group's funds are published for anyone to see."
+    )
 
 
 class GroupDetail(GroupSummary):
@@ -75,6 +93,11 @@ class GroupDetail(GroupSummary):
             answer_within_hours=group.answer_within_hours,
             spending_limit_minor=group.spending_limit_minor,
             currency=group.currency,
+            decision_rule=DecisionRule(group.decision_rule),
+            quorum_percent=group.quorum_percent,
+            fallback_majority_percent=group.fallback_majority_percent,
+            reimbursement_limit_minor=group.reimbursement_limit_minor,
+            publishes_fund_summary=group.publishes_fund_summary,
         )
 
 

@@ -189,6 +189,11 @@ def test_group_detail_is_public_with_policies_parent_and_member_count(
             "answer_within_hours": 12,
             "spending_limit_minor": 2500,
             "currency": "GBP",
+            "decision_rule": "consent",
+            "quorum_percent": 25,
+            "fallback_majority_percent": 67,
+            "reimbursement_limit_minor": 5000,
+            "publishes_fund_summary": False,
         },
     }
 
