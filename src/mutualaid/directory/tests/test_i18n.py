@@ -165,7 +165,7 @@ def test_group_page_for_a_member_renders_in_spanish(client: Client) -> None:
     assert '<h2 id="join-heading">Eres miembro</h2>' in html
     assert "3 miembros" in html
     assert "<h3>Administrador/a del grupo: Rosa</h3>" in html
-    assert '<h2 id="propose-heading">Proponer un rol</h2>' in html
+    assert '<h2 id="propose-heading">Proponer</h2>' in html
 
 
 @pytest.mark.django_db
