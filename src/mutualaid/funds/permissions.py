@@ -84,6 +84,11 @@ def can_pay_reimbursement(user: Any, claim_or_group: ReimbursementClaim | Fund |
     return is_treasurer(user, claim_or_group)
 
 
+def can_view_all_claims(user: Any, group: Group) -> bool:
+    """Treasurers pay the claims and dispatchers check them; other members see their own."""
+    return is_treasurer(user, group) or holds_role(user, group, Role.DISPATCHER)
+
+
 def can_view_receipt(user: Any, receipt: Receipt) -> bool:
     """The claimant, the group's treasurers (who pay) and dispatchers (who check)."""
     if not _is_authenticated(user):

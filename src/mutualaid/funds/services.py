@@ -496,7 +496,7 @@ def _pay(disbursement_id: int, *, actor: User | None) -> Disbursement:
     if claim is not None:
         ReimbursementClaim.objects.filter(
             pk=claim.pk, status=ReimbursementClaim.Status.PENDING
-        ).update(status=ReimbursementClaim.Status.PAID)
+        ).update(status=ReimbursementClaim.Status.PAID, decided_at=now)
     disbursement.refresh_from_db()
     return disbursement
 
@@ -660,7 +660,7 @@ def reimbursement_reject(
     cancelled. Not while the group is deciding on paying it."""
     if not permissions.can_pay_reimbursement(actor, claim):
         raise PermissionDenied(_("Only the group's treasurers can turn down a claim."))
-    _text(
+    reason = _text(
         reason,
         max_length=REASON_MAX_LENGTH,
         too_long=_("Please keep the reason to %(count)d characters."),
@@ -674,13 +674,14 @@ def reimbursement_reject(
     )
     if any(payment.status == Disbursement.Status.PROPOSED for payment in live):
         raise ApplicationError(_("The group is deciding on paying this claim; wait for it."))
+    now = timezone.now()
     rejected = ReimbursementClaim.objects.filter(
         pk=claim.pk, status=ReimbursementClaim.Status.PENDING
-    ).update(status=ReimbursementClaim.Status.REJECTED)
+    ).update(status=ReimbursementClaim.Status.REJECTED, decided_at=now, not_paid_reason=reason)
     if not rejected:
         raise _conflict(_("This claim has already been paid or turned down."))
     Disbursement.objects.filter(pk__in=[payment.pk for payment in live]).update(
-        status=Disbursement.Status.CANCELLED, cancelled_at=timezone.now()
+        status=Disbursement.Status.CANCELLED, cancelled_at=now
     )
     claim.refresh_from_db()
     return claim

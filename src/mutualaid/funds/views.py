@@ -6,7 +6,7 @@ confirms), pay and correct; receipts reach only the claimant, treasurers and dis
 each opening of one is audited by the service that decrypts it.
 """
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -35,12 +35,13 @@ from mutualaid.funds.forms import (
     RejectForm,
 )
 from mutualaid.funds.models import Disbursement, Fund, Receipt, Transaction
-from mutualaid.groups.models import Group, Role
-from mutualaid.groups.permissions import holds_role
+from mutualaid.groups.models import Group
 from mutualaid.needs.models import ReimbursementClaim
 from mutualaid.people.models import User
 
 MOVEMENTS_PER_PAGE = 25
+# How long a member sees their own claims that were paid or turned down.
+DECIDED_CLAIMS_SHOWN_FOR = timedelta(days=90)
 CHART_MONTHS = 12
 WAITING_STATUSES = (
     Disbursement.Status.PROPOSED,
@@ -177,7 +178,7 @@ def fund_list(request: HttpRequest, slug: str) -> HttpResponse:
             "group": group,
             "funds": selectors.fund_balances(group=group),
             "can_manage": permissions.can_manage_fund(member, group),
-            "can_see_claims": _can_see_all_claims(member, group),
+            "can_see_claims": permissions.can_view_all_claims(member, group),
         },
     )
 
@@ -469,13 +470,6 @@ def transaction_reverse(request: HttpRequest, slug: str, pk: int) -> HttpRespons
 # Reimbursements
 
 
-def _can_see_all_claims(member: User, group: Group) -> bool:
-    """Treasurers pay the claims and dispatchers check them."""
-    return permissions.can_pay_reimbursement(member, group) or holds_role(
-        member, group, Role.DISPATCHER
-    )
-
-
 def _render_reimbursements(
     request: HttpRequest,
     group: Group,
@@ -487,7 +481,7 @@ def _render_reimbursements(
     member = _member(request)
     if not permissions.can_view_books(member, group):
         raise PermissionDenied(_("Only members of this group can see its claims."))
-    everyone = _can_see_all_claims(member, group)
+    everyone = permissions.can_view_all_claims(member, group)
     treasurer = permissions.can_pay_reimbursement(member, group)
     claims = _claims_pending(group)
     if not everyone:
@@ -517,12 +511,18 @@ def _render_reimbursements(
                 else ReceiptForm(auto_id=f"receipt{claim.pk}_%s"),
             }
         )
+    decided = ReimbursementClaim.objects.filter(
+        request__group=group,
+        claimant=member,
+        decided_at__gte=timezone.now() - DECIDED_CLAIMS_SHOWN_FOR,
+    ).select_related("request")
     response = render(
         request,
         "funds/reimbursements.html",
         {
             "group": group,
             "rows": rows,
+            "decided": list(decided.order_by("-decided_at")),
             "everyone": everyone,
             "treasurer": treasurer,
             "limit": group.reimbursement_limit_minor,

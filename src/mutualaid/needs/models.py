@@ -426,6 +426,10 @@ class ReimbursementClaim(models.Model):
     note = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    not_paid_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why a treasurer turned the claim down."
+    )
 
     class Meta:
         ordering = ["-created_at"]

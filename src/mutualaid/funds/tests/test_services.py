@@ -444,6 +444,8 @@ def test_a_treasurer_turns_down_a_claim_and_its_waiting_payment_is_cancelled():
     # then
     waiting.refresh_from_db()
     assert (rejected.status, waiting.status) == (ReimbursementClaim.Status.REJECTED, "cancelled")
+    assert rejected.not_paid_reason == "Bought for another group"
+    assert rejected.decided_at is not None
     with pytest.raises(ApplicationError, match="already been paid or turned down"):
         services.reimbursement_reject(claim=claim, actor=where.treasurer, reason="Again")
 

@@ -184,6 +184,19 @@ def test_a_treasurer_turns_a_claim_down_with_a_reason(claims: Claims) -> None:
     assert claims.claim.status == ReimbursementClaim.Status.REJECTED
 
 
+def test_the_claimant_sees_why_their_claim_was_not_paid(claims: Claims) -> None:
+    services.reimbursement_reject(
+        claim=claims.claim, actor=claims.books.treasurer, reason="Bought for a party"
+    )
+
+    html = logged_in(claims.volunteer).get(claims.url("reimbursements")).content.decode()
+    others = logged_in(claims.books.member).get(claims.url("reimbursements")).content.decode()
+
+    assert "Your claims decided lately" in html
+    assert "not paid: Bought for a party" in html
+    assert "Bought for a party" not in others
+
+
 @pytest.mark.parametrize("who", ["member", "dispatcher", "volunteer"])
 def test_only_treasurers_turn_claims_down(claims: Claims, who: str) -> None:
     user = claims.books.member if who == "member" else getattr(claims, who)
