@@ -366,6 +366,7 @@ def disbursement_request(
     request: Request | None = None,
     reimbursement: ReimbursementClaim | None = None,
     payee_name: str = "",
+    now: datetime | None = None,
 ) -> Disbursement:
     """A treasurer asks to pay out an amount within the group's spending limit; a second member
     confirms it before it is paid. A larger amount needs a spend proposal instead."""
@@ -391,7 +392,10 @@ def disbursement_request(
             code="needs_proposal",
         )
     return _create_disbursement(
-        fields, status=Disbursement.Status.AWAITING_CONFIRMATION, requested_by=actor
+        fields,
+        status=Disbursement.Status.AWAITING_CONFIRMATION,
+        requested_by=actor,
+        created_at=now or timezone.now(),
     )
 
 
@@ -445,7 +449,7 @@ def _memo(disbursement: Disbursement) -> str:
 
 
 @transaction.atomic
-def _pay(disbursement_id: int, *, actor: User | None) -> Disbursement:
+def _pay(disbursement_id: int, *, actor: User | None, now: datetime | None = None) -> Disbursement:
     """Post an approved disbursement's payment, once. Locks the disbursement, then the claim it
     pays back, then the fund's accounts: the same order everywhere."""
     disbursement = (
@@ -486,8 +490,9 @@ def _pay(disbursement_id: int, *, actor: User | None) -> Disbursement:
         ],
         memo=_memo(disbursement),
         posted_by=actor or disbursement.confirmed_by,
+        posted_at=now,
     )
-    now = timezone.now()
+    now = now or posted.posted_at
     paid = Disbursement.objects.filter(
         pk=disbursement.pk, status=Disbursement.Status.APPROVED
     ).update(status=Disbursement.Status.PAID, transaction=posted, paid_at=now)
@@ -501,17 +506,21 @@ def _pay(disbursement_id: int, *, actor: User | None) -> Disbursement:
     return disbursement
 
 
-def _try_to_pay(disbursement_id: int, *, actor: User | None) -> ApplicationError | None:
+def _try_to_pay(
+    disbursement_id: int, *, actor: User | None, now: datetime | None = None
+) -> ApplicationError | None:
     """Pay in a savepoint: a payment that cannot be made yet leaves what came before intact.
     What stopped it, or None when it was paid."""
     try:
-        _pay(disbursement_id, actor=actor)
+        _pay(disbursement_id, actor=actor, now=now)
     except ApplicationError as error:
         return error
     return None
 
 
-def disbursement_confirm(*, disbursement: Disbursement, actor: User) -> Disbursement:
+def disbursement_confirm(
+    *, disbursement: Disbursement, actor: User, now: datetime | None = None
+) -> Disbursement:
     """A second member confirms a payment a treasurer asked for, and it is paid at once. When
     the fund cannot pay it yet it stays approved, and the ApplicationError says so."""
     if not permissions.can_confirm_disbursement(actor, disbursement):
@@ -522,7 +531,7 @@ def disbursement_confirm(*, disbursement: Disbursement, actor: User) -> Disburse
             )
         )
     with transaction.atomic():
-        now = timezone.now()
+        now = now or timezone.now()
         confirmed = (
             Disbursement.objects.filter(
                 pk=disbursement.pk, status=Disbursement.Status.AWAITING_CONFIRMATION
@@ -532,7 +541,7 @@ def disbursement_confirm(*, disbursement: Disbursement, actor: User) -> Disburse
         )
         if not confirmed:
             raise _conflict(_("This payment has already been confirmed or cancelled."))
-        problem = _try_to_pay(disbursement.pk, actor=actor)
+        problem = _try_to_pay(disbursement.pk, actor=actor, now=now)
     disbursement.refresh_from_db()
     if problem is None:
         return disbursement
@@ -616,7 +625,9 @@ def disbursement_for_failed_proposal(*, proposal: "Proposal") -> Disbursement | 
 
 
 @transaction.atomic
-def transaction_reverse(*, transaction: Transaction, actor: User, reason: str) -> Transaction:
+def transaction_reverse(
+    *, transaction: Transaction, actor: User, reason: str, now: datetime | None = None
+) -> Transaction:
     """A treasurer corrects a movement by posting its exact opposite. The original stays in the
     books (a reversed payment stays paid in its history); each movement is corrected once, and
     a correction is never itself corrected."""
@@ -646,6 +657,7 @@ def transaction_reverse(*, transaction: Transaction, actor: User, reason: str) -
         % {"number": transaction.pk, "reason": reason},
         posted_by=actor,
         reverses=transaction,
+        posted_at=now,
     )
 
 
