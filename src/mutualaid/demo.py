@@ -25,8 +25,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from mutualaid.common.geo import round_to_rough
+from mutualaid.decisions.demo import load_decisions_demo
+from mutualaid.funds.demo import HARDSHIP_FUND, load_funds_demo
 from mutualaid.groups import services as group_services
-from mutualaid.groups.models import Group, JoinRequest, Role
+from mutualaid.groups.models import DecisionRule, Group, JoinRequest, Role
 from mutualaid.needs import notifications
 from mutualaid.needs.demo import load_needs_demo
 from mutualaid.people.models import DAY_PARTS, WEEKDAYS, Skill, User, availability_bit
@@ -388,11 +390,31 @@ def load_demo(*, stdout: Writer | None = None) -> bool:
     # The people asking are made up: nobody is emailed about their requests.
     with notifications.paused():
         needs = load_needs_demo(area=area, wards=wards, dispatcher=demo, rng=rng)
+        # The area group has run for two months, so its roles now come from its decisions.
+        group_services.group_update(
+            actor=demo, group=area, decision_rule=DecisionRule.CONSENSUS, quorum_percent=15
+        )
+        Group.objects.filter(pk=area.pk).update(created_at=timezone.now() - timedelta(weeks=9))
+        area.refresh_from_db()
+        treasurer = by_name["Quiet Otter"]
+        funds = load_funds_demo(
+            group=area,
+            treasurer=treasurer,
+            confirmers=(by_name["Night Owl"], demo),
+            contributor=by_name["Night Owl"],
+        )
+        proposals = load_decisions_demo(
+            group=area,
+            members=[m.member for m in area.memberships.select_related("member").order_by("pk")],
+            treasurer=treasurer,
+            hardship_fund=funds[HARDSHIP_FUND],
+        )
 
     _write(
         stdout,
         f"Loaded the demo data: {len(wards) + 1} groups in Manchester and {len(users)} members, "
-        f"{needs['requests']} requests for help and {needs['offers']} offers.",
+        f"{needs['requests']} requests for help, {needs['offers']} offers, {len(funds)} funds "
+        f"and {proposals} proposals.",
     )
     return True
 

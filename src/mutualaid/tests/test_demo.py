@@ -9,7 +9,10 @@ from django.db.models import Count
 from django.urls import reverse
 
 from mutualaid.common.geo import distance_km
+from mutualaid.decisions.models import Proposal
 from mutualaid.demo import AREA_SLUG, DEMO_EMAIL, DEMO_PASSWORD, load_demo
+from mutualaid.funds.ledger import ledger_replay
+from mutualaid.funds.models import Account, Disbursement, Fund, Transaction
 from mutualaid.groups.models import Group, JoinRequest, Membership, Role, RoleGrant
 from mutualaid.needs.models import (
     Assignment,
@@ -23,6 +26,12 @@ from mutualaid.notify.models import Delivery
 from mutualaid.people.models import ALL_WEEK, SPOKEN_LANGUAGES, Skill, User
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _receipts_in_a_folder_of_the_tests_own(settings, tmp_path):
+    """The demo's reimbursement claim has a receipt file."""
+    settings.MEDIA_ROOT = tmp_path
 
 
 def _roles_in_force(group: Group) -> set[tuple[str, str]]:
@@ -107,8 +116,8 @@ def test_demo_login_works_with_the_printed_password():
     assert authenticate(email=DEMO_EMAIL, password=DEMO_PASSWORD) == demo
     assert f"password: {DEMO_PASSWORD}" in out.getvalue()
     assert (
-        "Loaded the demo data: 4 groups in Manchester and 60 members, 22 requests for help and "
-        "6 offers."
+        "Loaded the demo data: 4 groups in Manchester and 60 members, 22 requests for help, "
+        "6 offers, 2 funds and 6 proposals."
     ) in out.getvalue()
 
 
@@ -264,3 +273,61 @@ def test_the_demo_dispatcher_matches_every_open_request_in_one_click(client):
     html = client.get(url).content.decode()
     assert "8 requests were proposed to volunteers" in html
     assert "0 requests were left over." in html
+
+
+def test_demo_books_balance_and_show_two_months_of_money_in_and_out():
+    # when
+    load_demo()
+
+    # then: the replay of every entry agrees with the kept balances
+    assert ledger_replay() == []
+    area = Group.objects.get(slug=AREA_SLUG)
+    balances = {
+        fund.name: fund.accounts.get(kind=Account.Kind.HOLDINGS).balance_minor
+        for fund in Fund.objects.filter(group=area)
+    }
+    assert balances == {"Hardship fund": 77000, "Shopping float": 22660}
+    months = {posted.month for posted in Transaction.objects.values_list("posted_at", flat=True)}
+    assert len(months) >= 2
+    assert Transaction.objects.filter(kind=Transaction.Kind.REVERSAL).count() == 1
+    statuses = sorted(Disbursement.objects.values_list("status", flat=True))
+    assert statuses == [
+        "awaiting_confirmation",
+        "paid",
+        "paid",
+        "paid",
+        "paid",
+        "paid",
+        "proposed",
+    ]
+    claim = ReimbursementClaim.objects.get()
+    assert claim.status == ReimbursementClaim.Status.PAID
+    assert claim.receipt.content_type == "application/pdf"
+
+
+def test_demo_proposals_passed_blocked_and_open_with_their_effects():
+    load_demo()
+
+    area = Group.objects.get(slug=AREA_SLUG)
+    assert area.decision_rule == "consensus"
+    outcomes = {
+        proposal.title: (proposal.status, proposal.outcome)
+        for proposal in Proposal.objects.filter(group=area)
+    }
+    assert outcomes["Pay for a neighbour's cooker repair"] == ("passed", "passed")
+    assert outcomes["Keep Quiet Otter as treasurer for six more months"] == ("passed", "passed")
+    assert outcomes["Hand out supermarket vouchers instead of cash"] == ("not_passed", "blocked")
+    assert sorted(status for status, _outcome in outcomes.values()) == [
+        "not_passed",
+        "open",
+        "open",
+        "open",
+        "passed",
+        "passed",
+    ]
+    repair = Proposal.objects.get(title="Pay for a neighbour's cooker repair")
+    assert repair.disbursement.status == Disbursement.Status.PAID
+    renewal = Proposal.objects.get(kind=Proposal.Kind.ROLE_RENEW)
+    assert renewal.role_grant is not None
+    assert renewal.role_grant.holder.display_name == "Quiet Otter"
+    assert not Proposal.objects.exclude(effect_error="").exists()
