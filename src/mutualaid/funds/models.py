@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mutualaid.common.fields import EncryptedTextField
 
@@ -208,7 +209,7 @@ class Disbursement(models.Model):
         AWAITING_CONFIRMATION = "awaiting_confirmation", _("waiting for a second member")
         APPROVED = "approved", _("approved, waiting for money in the fund")
         PAID = "paid", _("paid")
-        CANCELLED = "cancelled", _("cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("a payment", "cancelled")
 
     class PayeeKind(models.TextChoices):
         REQUEST = "request", _("a request")
