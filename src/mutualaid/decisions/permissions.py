@@ -41,5 +41,11 @@ def can_withdraw(user: Any, proposal: Proposal) -> bool:
     )
 
 
+def can_edit(user: Any, proposal: Proposal) -> bool:
+    """The proposer may reword an open proposal until the first stance is in; after that its
+    text is frozen, and changing it means withdrawing it and proposing again."""
+    return can_withdraw(user, proposal) and not proposal.stances.exists()
+
+
 def can_comment(user: Any, proposal: Proposal) -> bool:
     return is_member(user, proposal.group)

@@ -198,6 +198,43 @@ def proposal_withdraw(*, proposal: Proposal, actor: User) -> Proposal:
 
 
 @transaction.atomic
+def proposal_edit(*, proposal: Proposal, actor: User, title: str, text: str) -> Proposal:
+    """The proposer rewords an open proposal before anyone has taken a stance on it. Holding
+    the proposal's row, so a stance taken meanwhile is either before (and the text stays) or
+    after (and it is on the new text)."""
+    title = _clean_text(
+        title,
+        max_length=TITLE_MAX_LENGTH,
+        empty=_("Please give the proposal a title."),
+        too_long=_("A title can be at most %(count)d characters."),
+    )
+    text = _clean_text(
+        text,
+        max_length=TEXT_MAX_LENGTH,
+        empty=_("Please say what you propose."),
+        too_long=_("A proposal can be at most %(count)d characters."),
+    )
+    locked = _locked(proposal)
+    if not permissions.can_edit(actor, locked):
+        if permissions.can_withdraw(actor, locked):
+            raise ApplicationError(
+                _(
+                    "Members have taken stances on this text, so it can no longer change. "
+                    "Withdraw it and propose again."
+                ),
+                code="frozen",
+                status=409,
+            )
+        raise PermissionDenied(
+            _("Only the member who made a proposal can change it, while it is open.")
+        )
+    locked.title, locked.text = title, text
+    locked.save(update_fields=["title", "text"])
+    _copy_state(proposal, locked)
+    return proposal
+
+
+@transaction.atomic
 def stance_take(*, proposal: Proposal, member: User, position: str, reason: str = "") -> Stance:
     """A member takes a stance on an open proposal, or changes the one they took in this round,
     until it closes. Disagreeing and blocking need a reason, so the group can answer it."""
