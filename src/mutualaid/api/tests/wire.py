@@ -9,10 +9,25 @@ from django.http import HttpResponse
 from django.test import Client
 
 from mutualaid.groups.models import Group
+from mutualaid.people.models import User
+from mutualaid.people.services import api_token_create
 
 
 def bearer(raw_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw_token}"}
+
+
+def token_for(user: User) -> dict[str, str]:
+    """The Authorization header of a new personal token of `user`."""
+    _token, raw = api_token_create(user=user, name="phone app")
+    return bearer(raw)
+
+
+def post_json(client: Client, path: str, body: Any = None, **headers: str) -> HttpResponse:
+    """POST a dict as JSON, a str or bytes body as it is, or no body at all for None."""
+    if body is None:
+        return client.generic("POST", path, headers=headers)
+    return client.post(path, body, content_type="application/json", headers=headers)
 
 
 def as_json_time(value: datetime) -> str:

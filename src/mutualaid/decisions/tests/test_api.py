@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 
-from mutualaid.api.tests.wire import NEEDS_TOKEN, as_json_time, bearer
+from mutualaid.api.tests.wire import NEEDS_TOKEN, as_json_time, post_json, token_for
 from mutualaid.decisions import services
 from mutualaid.decisions.models import Comment, Proposal, Stance
 from mutualaid.funds.models import Disbursement
@@ -19,7 +18,6 @@ from mutualaid.funds.tests.factories import books
 from mutualaid.groups.models import DecisionRule, Group, Role
 from mutualaid.needs.tests.factories import make_group, make_request, member_of
 from mutualaid.people.models import User
-from mutualaid.people.services import api_token_create
 from mutualaid.people.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,18 +26,6 @@ NOT_FOUND = {"detail": "Not found."}
 MEMBERS_ONLY = {"detail": "Only members of this group can see its proposals."}
 HOSTILE_IDS = ["999999", str(2**63), "9" * 30]
 NO_COUNTS = {"agree": 0, "abstain": 0, "disagree": 0, "block": 0}
-
-
-def token_for(user: User) -> dict[str, str]:
-    _token, raw = api_token_create(user=user, name="phone app")
-    return bearer(raw)
-
-
-def post_json(client: Client, path: str, body: Any = None, **headers: str) -> HttpResponse:
-    """POST a dict as JSON, a str or bytes body as it is, or no body at all for None."""
-    if body is None:
-        return client.generic("POST", path, headers=headers)
-    return client.post(path, body, content_type="application/json", headers=headers)
 
 
 def in_two_days() -> datetime:
@@ -939,57 +925,6 @@ def test_a_spend_from_another_groups_fund_is_refused(client: Client, world: Worl
         {"detail": "Please choose one of this group's funds."},
     )
     assert Disbursement.objects.count() == 0
-
-
-# The OpenAPI document
-
-
-def test_the_openapi_document_still_builds_with_the_proposal_operations(
-    client: Client, db: None
-) -> None:
-    # when
-    response = client.get("/api/openapi.json")
-    # then
-    assert response.status_code == 200
-    paths = response.json()["paths"]
-    assert {
-        (path, method): sorted(operation["responses"])
-        for path, operations in paths.items()
-        for method, operation in operations.items()
-        if "proposals" in path
-    } == {
-        ("/api/groups/{slug}/proposals", "get"): ["200", "401", "403", "404", "422"],
-        ("/api/groups/{slug}/proposals", "post"): [
-            "201",
-            "400",
-            "401",
-            "403",
-            "404",
-            "413",
-            "422",
-        ],
-        ("/api/proposals/{id}", "get"): ["200", "401", "403", "404"],
-        ("/api/proposals/{id}/stance", "post"): [
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "409",
-            "413",
-            "422",
-        ],
-        ("/api/proposals/{id}/comments", "post"): [
-            "201",
-            "400",
-            "401",
-            "403",
-            "404",
-            "413",
-            "422",
-        ],
-        ("/api/proposals/{id}/withdraw", "post"): ["200", "400", "401", "403", "404", "409"],
-    }
 
 
 def test_a_general_proposal_cannot_spend(client: Client) -> None:

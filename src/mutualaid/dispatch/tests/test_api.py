@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 
-from mutualaid.api.tests.wire import NEEDS_TOKEN, as_json_time, bearer
+from mutualaid.api.tests.wire import NEEDS_TOKEN, as_json_time, token_for
 from mutualaid.dispatch import volunteers
 from mutualaid.dispatch.selectors import LEFTOVER_REASONS
 from mutualaid.dispatch.services import member_duty_start
@@ -23,7 +23,6 @@ from mutualaid.needs import services as needs_services
 from mutualaid.needs.models import Assignment, Channel, Request
 from mutualaid.needs.tests.factories import make_group, make_request, member_of
 from mutualaid.people.models import User
-from mutualaid.people.services import api_token_create
 from mutualaid.people.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +44,6 @@ CANARY = {
 }
 # About 17 km north of the group's centre: nobody lives near it.
 FAR_AWAY = {"latitude": Decimal("53.60"), "longitude": Decimal("-2.22")}
-
-
-def token_for(user: User) -> dict[str, str]:
-    _token, raw = api_token_create(user=user, name="phone app")
-    return bearer(raw)
 
 
 def assert_no_personal_data(response: HttpResponse) -> None:

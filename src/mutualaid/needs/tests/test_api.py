@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from mutualaid.api.pagination import MAX_OFFSET
-from mutualaid.api.tests.wire import NEEDS_TOKEN, as_json_time, bearer
+from mutualaid.api.tests.wire import NEEDS_TOKEN, as_json_time, post_json, token_for
 from mutualaid.common.models import AuditEvent
 from mutualaid.groups.models import Group, RoleGrant
 from mutualaid.needs import references, services
@@ -36,7 +36,6 @@ from mutualaid.needs.tests.factories import (
     member_of,
 )
 from mutualaid.people.models import User
-from mutualaid.people.services import api_token_create
 from mutualaid.people.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,11 +64,6 @@ class World:
     def headers(self, role: str) -> dict[str, str]:
         user = self.user(role)
         return {} if user is None else token_for(user)
-
-
-def token_for(user: User) -> dict[str, str]:
-    _token, raw = api_token_create(user=user, name="phone app")
-    return bearer(raw)
 
 
 def expire_roles(user: User) -> None:
@@ -119,13 +113,6 @@ def contact_views() -> list[tuple[int | None, str, list[str], str, str]]:
         (event.actor_id, event.subject_label, event.fields, event.channel, event.where)
         for event in AuditEvent.objects.filter(action=AuditEvent.Action.VIEW).order_by("pk")
     ]
-
-
-def post_json(client: Client, path: str, body: Any = None, **headers: str) -> Any:
-    """POST a dict as JSON, a str or bytes body as it is, or no body at all for None."""
-    if body is None:
-        return client.generic("POST", path, headers=headers)
-    return client.post(path, body, content_type="application/json", headers=headers)
 
 
 ASK = {
