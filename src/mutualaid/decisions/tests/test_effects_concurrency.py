@@ -3,7 +3,6 @@ database connection: it is decided once and its effect is carried out once. On P
 closes really run at once and the row lock decides; on SQLite the IMMEDIATE transactions queue
 them, and the same code must still act once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from mutualaid.decisions.tests.factories import (
 )
 from mutualaid.funds.models import Disbursement, Transaction
 from mutualaid.groups.models import RoleGrant
+from mutualaid.tests.races import run_at_once
 
 CLOSERS = 6
 
@@ -28,30 +28,6 @@ on_postgresql = pytest.mark.skipif(
     reason="Needs PostgreSQL (run with DATABASE_URL=postgres://...): on SQLite the IMMEDIATE "
     "transactions serialise writers, so closes cannot truly overlap there.",
 )
-
-
-def _race(work: list) -> list:
-    """Run each callable of `work` in its own thread, all released at once by a barrier; return
-    what each returned, or the exception it raised, in order."""
-    barrier = threading.Barrier(len(work))
-    results: list = [None] * len(work)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work[index]()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def _closer(proposal_id: int, now):
@@ -71,7 +47,7 @@ def _many_workers_close_one_role_proposal() -> None:
     )
     now = proposal.closes_at + timedelta(seconds=1)
     # when
-    results = _race([_closer(proposal.pk, now) for _ in range(CLOSERS)])
+    results = run_at_once([_closer(proposal.pk, now) for _ in range(CLOSERS)])
     # then
     assert all(isinstance(result, Proposal) for result in results), results
     proposal.refresh_from_db()
@@ -98,7 +74,7 @@ def test_on_postgresql_many_simultaneous_closes_pay_a_spend_once():
     proposal = make_proposal(group, kind="spend", spend=spend(fund, 4_000))
     now = proposal.closes_at + timedelta(seconds=1)
     # when
-    results = _race([_closer(proposal.pk, now) for _ in range(CLOSERS)])
+    results = run_at_once([_closer(proposal.pk, now) for _ in range(CLOSERS)])
     # then
     assert all(isinstance(result, Proposal) for result in results), results
     assert Disbursement.objects.get(proposal=proposal).status == "paid"

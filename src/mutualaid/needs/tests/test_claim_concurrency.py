@@ -5,7 +5,6 @@ SQLite the IMMEDIATE transactions queue the writers, and the same code must stil
 winner."""
 
 import json
-import threading
 import urllib.error
 import urllib.request
 
@@ -17,6 +16,7 @@ from mutualaid.needs import services
 from mutualaid.needs.models import Assignment, Claim, Request
 from mutualaid.needs.tests.factories import dispatcher_of, make_group, make_request, member_of
 from mutualaid.people.services import api_token_create
+from mutualaid.tests.races import run_at_once
 
 CLAIMERS = 24
 TAKEN = (409, "conflict", "Someone else has already taken this request.")
@@ -29,30 +29,6 @@ on_postgresql = pytest.mark.skipif(
 on_sqlite = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="The SQLite run of the race; PostgreSQL has its own."
 )
-
-
-def _race(work: list) -> list:
-    """Run each callable of `work` in its own thread, all released at once by a barrier; return
-    what each returned, or the exception it raised, in order."""
-    barrier = threading.Barrier(len(work))
-    results: list = [None] * len(work)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work[index]()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def _claim_with_a_fresh_copy(request_id: int, member) -> object:
@@ -77,7 +53,7 @@ def _many_members_claim_one_request() -> None:
     members = [member_of(group) for _ in range(CLAIMERS)]
     request = make_request(group)
     # when
-    results = _race([_claim_with_a_fresh_copy(request.pk, member) for member in members])
+    results = run_at_once([_claim_with_a_fresh_copy(request.pk, member) for member in members])
     # then
     outcomes = [_outcome(result) for result in results]
     assert outcomes.count("claimed") == 1, outcomes
@@ -128,7 +104,7 @@ def test_many_api_clients_claiming_at_once_get_one_200_and_the_rest_409(live_ser
     url = f"{live_server.url}/api/requests/{request.pk}/claim"
 
     # when
-    results = _race([_post_claim(url, token) for token in tokens])
+    results = run_at_once([_post_claim(url, token) for token in tokens])
 
     # then
     assert results.count((200, "claimed")) == 1, results
@@ -159,7 +135,7 @@ def test_an_accepted_assignment_and_claims_racing_give_one_holder():
         )
 
     # when
-    results = _race([accept, *[_claim_with_a_fresh_copy(request.pk, m) for m in others]])
+    results = run_at_once([accept, *[_claim_with_a_fresh_copy(request.pk, m) for m in others]])
     # then
     outcomes = [_outcome(result) for result in results]
     assert outcomes.count("claimed") == 1, outcomes
@@ -189,7 +165,7 @@ def test_a_holder_releasing_while_others_claim_leaves_one_active_claim():
         )
 
     # when
-    results = _race([release, *[_claim_with_a_fresh_copy(request.pk, m) for m in others]])
+    results = run_at_once([release, *[_claim_with_a_fresh_copy(request.pk, m) for m in others]])
     # then
     assert results[0] is None, results
     assert all(
