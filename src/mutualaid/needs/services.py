@@ -29,6 +29,7 @@ from mutualaid.common.errors import ApplicationError
 from mutualaid.common.geo import round_to_rough
 from mutualaid.common.models import AuditEvent
 from mutualaid.groups.models import Group
+from mutualaid.groups.money import format_money
 from mutualaid.groups.permissions import is_member
 from mutualaid.needs import permissions, references
 from mutualaid.needs.models import (
@@ -577,6 +578,15 @@ def request_complete(
         raise ApplicationError(_("Please give what you spent as an amount of money."))
     if spent_minor is not None and spent_minor > SPENT_MAX_MINOR:
         raise ApplicationError(_("That amount is too large to claim back here."))
+    limit = request.group.reimbursement_limit_minor
+    if spent_minor and spent_minor > limit:
+        raise ApplicationError(
+            _(
+                "The group pays back at most %(limit)s per claim. Claim up to that, and ask a "
+                "treasurer about the rest."
+            )
+            % {"limit": format_money(limit, request.group.currency)}
+        )
     now = now or timezone.now()
     updated = Request.objects.filter(
         pk=request.pk, status=Request.Status.CLAIMED, claimed_by=member

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.funds.forms import RECEIPT_ACCEPT, checked_receipt
-from mutualaid.groups.money import to_minor_units, too_many_places_message
+from mutualaid.groups.money import format_money, to_minor_units, too_many_places_message
 from mutualaid.needs.models import Offer, Urgency
 
 # The largest amount a reimbursement claim may hold, in major units (pounds, euros).
@@ -82,11 +82,17 @@ class CompleteForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": RECEIPT_ACCEPT}),
     )
 
-    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, currency: str, claim_limit_minor: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.currency = currency
         spent = self.fields["spent"]
         spent.label = _("What you spent in %(currency)s (optional)") % {"currency": currency}
+        if claim_limit_minor is not None:
+            spent.help_text = _(
+                "The group pays it back, up to %(limit)s per claim. For example 12.50."
+            ) % {"limit": format_money(claim_limit_minor, currency)}
         spent.widget.attrs.update(inputmode="decimal", autocomplete="off")
 
     def clean_receipt(self) -> UploadedFile | None:

@@ -334,6 +334,23 @@ def test_a_spent_amount_must_be_whole_minor_units(spent, message):
     assert request.status == "claimed"
 
 
+def test_a_claim_above_the_groups_safeguarding_limit_is_refused_and_the_request_stays_held():
+    group = make_group(reimbursement_limit_minor=3000)
+    request, member = claimed_request(group)
+
+    with pytest.raises(
+        ApplicationError,
+        match=exactly(
+            "The group pays back at most £30.00 per claim. Claim up to that, and ask a "
+            "treasurer about the rest."
+        ),
+    ):
+        services.request_complete(request=request, member=member, spent_minor=3001)
+    request.refresh_from_db()
+    assert request.status == "claimed"
+    assert services.request_complete(request=request, member=member, spent_minor=3000) is not None
+
+
 @pytest.mark.parametrize("who", ["member", "dispatcher"])
 def test_only_the_holder_marks_it_done(who):
     group = make_group()

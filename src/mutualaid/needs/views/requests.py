@@ -267,7 +267,9 @@ def _render_detail(
         )
         and permissions.can_reopen(member, need),
         "release_form": ReleaseForm(),
-        "complete_form": CompleteForm(currency=group.currency),
+        "complete_form": CompleteForm(
+            currency=group.currency, claim_limit_minor=group.reimbursement_limit_minor
+        ),
         "reopen_form": ReopenForm(),
         "decline_form": DeclineForm(),
         "message_form": MessageForm(),
@@ -378,7 +380,12 @@ def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
     member = _member(request)
     if not permissions.can_complete(member, need):
         raise PermissionDenied(_("Only the member who holds this request can mark it done."))
-    form = CompleteForm(request.POST, request.FILES, currency=need.group.currency)
+    form = CompleteForm(
+        request.POST,
+        request.FILES,
+        currency=need.group.currency,
+        claim_limit_minor=need.group.reimbursement_limit_minor,
+    )
     if not form.is_valid():
         return _with_errors(request, pk, complete_form=form)
     try:
