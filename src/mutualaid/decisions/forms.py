@@ -431,7 +431,11 @@ class StanceForm(forms.Form):
         assert cleaned is not None
         position = cleaned.get("position")
         cleaned["reason"] = (cleaned.get("reason") or "").strip()
-        if position in (Stance.Position.DISAGREE, Stance.Position.BLOCK) and not cleaned["reason"]:
+        if (
+            position in (Stance.Position.DISAGREE, Stance.Position.BLOCK)
+            and not cleaned["reason"]
+            and "reason" not in self.errors
+        ):
             self.add_error(
                 "reason",
                 ValidationError(

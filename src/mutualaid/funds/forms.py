@@ -1,18 +1,21 @@
 """Forms of the funds pages. They parse what was typed (amounts in major units, like 12.50);
 the rules of the books live in funds/services.py."""
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import RegexValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.common.errors import ApplicationError
-from mutualaid.funds import receipts
+from mutualaid.funds import ledger, receipts, services
 from mutualaid.funds.models import Contribution, Disbursement, Fund
 from mutualaid.groups.models import Group
 from mutualaid.groups.money import format_money, to_minor_units, too_many_places_message
@@ -21,6 +24,21 @@ from mutualaid.needs.models import ReimbursementClaim, Request
 # The largest amount one form takes, in major units.
 MAX_AMOUNT = Decimal("10000000")
 RECEIPT_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
+# The earliest day money can be recorded as received: older history is not for these books,
+# and a date near the year 1 cannot be shown in every time zone.
+EARLIEST_DAY = date(2000, 1, 1)
+# As services.MARKUP, less the NUL character, which every CharField refuses with its own message.
+MARKUP = re.compile(r"[<>\x01-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def no_markup() -> RegexValidator:
+    """Refuses what the services refuse in text for the books (< and > and control
+    characters), so the form points at the field."""
+    return RegexValidator(
+        MARKUP,
+        message=_("Please leave out < and > and control characters."),
+        inverse_match=True,
+    )
 
 
 class AmountField(forms.DecimalField):
@@ -54,10 +72,13 @@ class _AmountForm(forms.Form):
 
 
 class FundForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(
+        label=_("Name"), max_length=services.NAME_MAX_LENGTH, validators=[no_markup()]
+    )
     purpose = forms.CharField(
         label=_("What it is for"),
-        max_length=2000,
+        max_length=services.PURPOSE_MAX_LENGTH,
+        validators=[no_markup()],
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: rent, bills and food for neighbours in a hard month."),
@@ -81,19 +102,22 @@ class ContributionForm(_AmountForm):
     method = forms.ChoiceField(label=_("How it came"), choices=Contribution.Method.choices)
     contributor_name = forms.CharField(
         label=_("From (optional)"),
-        max_length=200,
+        max_length=services.CONTRIBUTOR_NAME_MAX_LENGTH,
+        validators=[no_markup()],
         required=False,
         help_text=_("Leave empty for an anonymous gift. Members of the group see this name."),
     )
     reference = forms.CharField(
         label=_("Reference (optional)"),
-        max_length=100,
+        max_length=services.REFERENCE_MAX_LENGTH,
+        validators=[no_markup()],
         required=False,
         help_text=_("A bank reference or receipt number, if any."),
     )
     memo = forms.CharField(
         label=_("Note for the books (optional)"),
-        max_length=300,
+        max_length=ledger.MEMO_MAX_LENGTH,
+        validators=[no_markup()],
         required=False,
         help_text=_("Every member can read it."),
     )
@@ -112,6 +136,11 @@ class ContributionForm(_AmountForm):
         received_at: date | None = self.cleaned_data["received_at"]
         if received_at is not None and received_at > timezone.localdate():
             raise forms.ValidationError(_("The day it came cannot be in the future."))
+        if received_at is not None and received_at < EARLIEST_DAY:
+            raise forms.ValidationError(
+                _("The day it came can be %(day)s at the earliest.")
+                % {"day": date_format(EARLIEST_DAY, "DATE_FORMAT")}
+            )
         return received_at
 
 
@@ -123,7 +152,8 @@ class DisbursementForm(_AmountForm):
     amount = AmountField(label=_("Amount"))
     purpose = forms.CharField(
         label=_("What it is for"),
-        max_length=300,
+        max_length=services.PAYMENT_PURPOSE_MAX_LENGTH,
+        validators=[no_markup()],
         help_text=_("Every member reads this in the books. Never write the neighbour's name."),
     )
     payee_kind = forms.ChoiceField(
@@ -143,7 +173,8 @@ class DisbursementForm(_AmountForm):
     )
     payee_name = forms.CharField(
         label=_("Payee"),
-        max_length=200,
+        max_length=services.PAYEE_NAME_MAX_LENGTH,
+        validators=[no_markup()],
         required=False,
         help_text=_("For a payee: a shop, a landlord, a utility company."),
     )
@@ -180,17 +211,21 @@ class DisbursementForm(_AmountForm):
                 if reference
                 else None
             )
-            if need is None:
+            if need is None and "request_reference" not in self.errors:
                 self.add_error(
                     "request_reference", _("No request of this group has that reference.")
                 )
             cleaned["request"] = need
         elif kind == Disbursement.PayeeKind.REIMBURSEMENT:
             claim = self.claims.get(cleaned.get("reimbursement") or 0)
-            if claim is None:
+            if claim is None and "reimbursement" not in self.errors:
                 self.add_error("reimbursement", _("Choose a claim waiting to be paid."))
             cleaned["claim"] = claim
-        elif kind == Disbursement.PayeeKind.PAYEE and not cleaned.get("payee_name", "").strip():
+        elif (
+            kind == Disbursement.PayeeKind.PAYEE
+            and not cleaned.get("payee_name", "").strip()
+            and "payee_name" not in self.errors
+        ):
             self.add_error("payee_name", _("Say who is paid."))
         amount_minor = cleaned.get("amount_minor")
         if amount_minor is not None and amount_minor > self.group.spending_limit_minor:
@@ -215,7 +250,9 @@ def _claim_label(claim: ReimbursementClaim) -> str:
 class ReverseForm(forms.Form):
     reason = forms.CharField(
         label=_("Why it is corrected"),
-        max_length=300,
+        max_length=services.REASON_MAX_LENGTH,
+        validators=[no_markup()],
+        error_messages={"required": _("Say why the movement is corrected.")},
         help_text=_("Every member reads this in the books."),
     )
 
@@ -227,7 +264,8 @@ class ReverseForm(forms.Form):
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("Why it is not paid"),
-        max_length=500,
+        max_length=services.REASON_MAX_LENGTH,
+        validators=[no_markup()],
         help_text=_("The member who claimed it reads this."),
     )
 

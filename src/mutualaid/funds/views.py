@@ -33,6 +33,7 @@ from mutualaid.funds.forms import (
     PayClaimForm,
     ReceiptForm,
     RejectForm,
+    ReverseForm,
 )
 from mutualaid.funds.models import Disbursement, Fund, Receipt, Transaction
 from mutualaid.groups.models import Group
@@ -205,7 +206,12 @@ def fund_create(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("The fund %(name)s is open.") % {"name": fund.name})
             return redirect("funds:detail", slug=group.slug, pk=fund.pk)
-    return render(request, "funds/fund_form.html", {"group": group, "form": form})
+    return render(
+        request,
+        "funds/fund_form.html",
+        {"group": group, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # One fund's books
@@ -251,6 +257,7 @@ def _render_detail(
         "waiting": waiting,
         "treasurer": treasurer,
         "spending_limit": group.spending_limit_minor,
+        "reason_max_length": services.REASON_MAX_LENGTH,
         **_chart(fund),
     }
     if treasurer:
@@ -454,12 +461,15 @@ def transaction_reverse(request: HttpRequest, slug: str, pk: int) -> HttpRespons
     member = _member(request)
     if not permissions.can_reverse(member, transaction):
         raise PermissionDenied(_("Only the group's treasurers correct the books."))
-    reason = request.POST.get("reason", "").strip()
-    if not reason:
-        messages.error(request, _("Say why the movement is corrected."))
+    form = ReverseForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("reason", []):
+            messages.error(request, str(error))
         return _back_to_fund(transaction)
     try:
-        services.transaction_reverse(transaction=transaction, actor=member, reason=reason[:300])
+        services.transaction_reverse(
+            transaction=transaction, actor=member, reason=form.cleaned_data["reason"]
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
@@ -619,7 +629,8 @@ def receipt_upload(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     member = _member(request)
     if not permissions.can_attach_receipt(member, claim):
         raise PermissionDenied(_("Only the member who claims, or a treasurer, adds the receipt."))
-    form = ReceiptForm(request.POST or None, request.FILES or None)
+    # Bound on every POST, so a POST without a file is told the receipt is missing.
+    form = ReceiptForm(request.POST, request.FILES) if request.method == "POST" else ReceiptForm()
     if request.method == "POST" and form.is_valid():
         try:
             services.receipt_attach(claim=claim, actor=member, upload=form.cleaned_data["receipt"])
@@ -644,9 +655,11 @@ def receipt(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The receipt's bytes, decrypted, to the claimant, treasurers and dispatchers; anyone else
     finds nothing here."""
     group = _group_or_404(slug)
+    # Through the claim's own key, whose lookup finds nothing for a number no row can have
+    # (past 63 bits) instead of failing in the database.
     found = (
         Receipt.objects.select_related("claim__request")
-        .filter(claim_id=pk, claim__request__group=group)
+        .filter(claim__pk=pk, claim__request__group=group)
         .first()
     )
     if found is None:
