@@ -43,7 +43,10 @@ REMIND_ONLY_ROUNDS_LONGER_THAN = REMIND_BEFORE + timedelta(hours=1)
 # An effect's error is kept this long (the model's field).
 EFFECT_ERROR_MAX_LENGTH = 300
 
-CONTROL_CHARACTERS = {chr(code) for code in range(32)} - {"\n", "\r", "\t"}
+# Control characters, and the bidirectional overrides that could make text read backwards.
+CONTROL_CHARACTERS = ({chr(code) for code in range(32)} - {"\n", "\r", "\t"}) | {
+    chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ def proposal_create(
         empty=_("Please say what you propose."),
         too_long=_("A proposal can be at most %(count)d characters."),
     )
+    if timezone.is_naive(closes_at):
+        raise ApplicationError(_("Please give the closing time with its time zone."))
     now = timezone.now()
     if closes_at < now + MIN_OPEN:
         raise ApplicationError(_("A proposal stays open for at least 24 hours."))

@@ -8,7 +8,7 @@ conditional update of the status, and the floor constraint on the fund's holding
 """
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
@@ -49,8 +49,13 @@ REFERENCE_MAX_LENGTH = 100
 REASON_MAX_LENGTH = 200
 # A contribution dated a little ahead is a clock difference, not a mistake.
 CLOCK_SKEW = timedelta(minutes=5)
+# The earliest day money can be dated: a date near the year 1 cannot even be converted to every
+# time zone, and these books do not hold history that old.
+EARLIEST_DAY = date(2000, 1, 1)
 CURRENCY_CODE = re.compile(r"\A[A-Z]{3}\Z")
-MARKUP = re.compile(r"[<>\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Markup, control characters, and the bidirectional overrides that could make books read
+# backwards.
+MARKUP = re.compile(r"[<>\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 LIVE_STATUSES = (
     Disbursement.Status.PROPOSED,
@@ -242,6 +247,9 @@ def contribution_record(
     if received_at is not None:
         if timezone.is_naive(received_at):
             raise ApplicationError(_("Please give the date with its time zone."))
+        # Compared as a calendar day, before any conversion that could overflow.
+        if received_at.date() < EARLIEST_DAY:
+            raise ApplicationError(_("The date it came can be 1 January 2000 at the earliest."))
         if received_at > now + CLOCK_SKEW:
             raise ApplicationError(_("The date it came cannot be in the future."))
     posted = ledger.transaction_post(

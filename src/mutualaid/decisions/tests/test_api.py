@@ -951,3 +951,36 @@ def test_a_general_proposal_cannot_spend(client: Client) -> None:
         {"detail": "Only a spending proposal spends from a fund."},
     )
     assert (Proposal.objects.count(), Disbursement.objects.count()) == (0, 0)
+
+
+def test_a_closing_time_without_a_time_zone_is_a_400(client: Client, world: World) -> None:
+    # given
+    before = Proposal.objects.count()
+    # when
+    response = post_json(
+        client,
+        f"/api/groups/{world.group.slug}/proposals",
+        proposal_body(closes_at="2030-01-01T00:00:00"),
+        **world.headers("proposer"),
+    )
+    # then
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "Please give the closing time with its time zone."},
+    )
+    assert Proposal.objects.count() == before
+
+
+def test_text_that_would_read_backwards_is_refused(client: Client, world: World) -> None:
+    # when
+    response = post_json(
+        client,
+        f"/api/groups/{world.group.slug}/proposals",
+        proposal_body(title="Pay \u202eevil"),
+        **world.headers("proposer"),
+    )
+    # then
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "Please remove the unusual characters from the text."},
+    )

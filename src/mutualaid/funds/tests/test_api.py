@@ -820,3 +820,38 @@ def test_a_malformed_reversal_is_a_422(client: Client, world: World, body: dict[
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "payload", "reason"]
     assert Transaction.objects.count() == 1
+
+
+@pytest.mark.parametrize("received_at", ["0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59Z"])
+def test_a_contribution_dated_before_2000_is_a_400(
+    client: Client, world: World, received_at: str
+) -> None:
+    # when
+    response = post_json(
+        client,
+        f"/api/funds/{world.fund.pk}/contributions",
+        {"amount_minor": 2500, "method": "cash", "received_at": received_at},
+        **world.headers("treasurer"),
+    )
+    # then
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "The date it came can be 1 January 2000 at the earliest."},
+    )
+    assert not Contribution.objects.exists()
+
+
+def test_a_name_that_would_read_backwards_is_refused(client: Client, world: World) -> None:
+    # when
+    response = post_json(
+        client,
+        f"/api/funds/{world.fund.pk}/contributions",
+        {"amount_minor": 2500, "method": "cash", "contributor_name": "Ann \u202enosaj"},
+        **world.headers("treasurer"),
+    )
+    # then
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "Please leave out < and > and control characters."},
+    )
+    assert not Contribution.objects.exists()

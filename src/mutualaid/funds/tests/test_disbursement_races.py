@@ -10,7 +10,8 @@ from mutualaid.common.errors import ApplicationError
 from mutualaid.funds import ledger, services, triggers
 from mutualaid.funds.models import Account, Disbursement, Entry, Transaction
 from mutualaid.funds.tests.factories import asked, books, member_of
-from mutualaid.needs.tests.test_claim_concurrency import _race, on_postgresql, on_sqlite
+from mutualaid.needs.tests.test_claim_concurrency import on_postgresql, on_sqlite
+from mutualaid.tests.races import run_at_once
 
 # Transactional tests end with a flush, which on SQLite deletes rows the ledger triggers keep.
 triggers.install_sqlite_flush_workaround()
@@ -50,7 +51,9 @@ def _twenty_confirm_at_once() -> None:
 
         return run
 
-    results = _race([confirm(d.pk, member) for d, member in zip(waiting, confirmers, strict=True)])
+    results = run_at_once(
+        [confirm(d.pk, member) for d, member in zip(waiting, confirmers, strict=True)]
+    )
 
     # then: exactly what fits is paid, the rest are told why and wait approved
     outcomes = [_outcome(result) for result in results]
@@ -90,7 +93,7 @@ def _ten_treasurers_pay_one_payment_at_once() -> None:
             disbursement=Disbursement.objects.get(pk=waiting.pk), actor=where.treasurer
         )
 
-    results = _race([pay for _ in range(10)])
+    results = run_at_once([pay for _ in range(10)])
 
     # then: paid once
     outcomes = [_outcome(result) for result in results]

@@ -23,6 +23,7 @@ from mutualaid.funds.tests.factories import (
     paid,
     treasurer_of,
 )
+from mutualaid.groups.models import Group
 from mutualaid.needs.models import ReimbursementClaim
 
 pytestmark = pytest.mark.django_db
@@ -391,8 +392,12 @@ def test_the_volunteer_paid_back_cannot_confirm_their_own_reimbursement():
 
 
 def test_a_reimbursement_above_the_groups_limit_is_refused():
-    where = books(balance=10000, reimbursement_limit_minor=1000)
+    # given: a claim made before the group lowered its limit
+    where = books(balance=10000, reimbursement_limit_minor=2000)
     claim = make_claim(where.group, 1500)
+    Group.objects.filter(pk=where.group.pk).update(reimbursement_limit_minor=1000)
+    where.group.refresh_from_db()
+    claim.request.group.refresh_from_db()
     with pytest.raises(ApplicationError) as refused:
         _claim_payment(where, claim)
     assert refused.value.message == "The group pays back at most £10.00 per claim."
