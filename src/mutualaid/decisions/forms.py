@@ -102,8 +102,8 @@ class ProposalForm(forms.Form):
         max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_(
-            "Say what you propose and why. Once someone takes a stance the text cannot change; "
-            "to amend it, withdraw it and propose again."
+            "Say what you propose and why. You can reword it until someone takes a stance; "
+            "after that, to amend it, withdraw it and propose again."
         ),
     )
     closes_at = forms.DateTimeField(
@@ -412,6 +412,17 @@ class PolicyProposalForm(ProposalForm):
 
     def effect(self) -> dict[str, Any] | None:
         return {"changes": {self.policy_field: self.cleaned_data["value"]}}
+
+
+class ProposalEditForm(forms.Form):
+    """Rewording a proposal before anyone has taken a stance on it."""
+
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
+    text = forms.CharField(
+        label=_("The proposal"),
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
 
 
 class StanceForm(forms.Form):

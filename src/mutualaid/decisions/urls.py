@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:pk>/", views.proposal_detail, name="detail"),
     path("<int:pk>/stance/", views.stance_take, name="stance"),
     path("<int:pk>/comments/", views.comment_add, name="comment"),
+    path("<int:pk>/edit/", views.proposal_edit, name="edit"),
     path("<int:pk>/withdraw/", views.proposal_withdraw, name="withdraw"),
 ]

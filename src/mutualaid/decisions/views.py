@@ -25,6 +25,7 @@ from mutualaid.decisions.forms import (
     POLICY_LABELS,
     CommentForm,
     PolicyProposalForm,
+    ProposalEditForm,
     ProposalForm,
     StanceForm,
     policy_value_display,
@@ -295,6 +296,7 @@ def _render_detail(
         stance_form = StanceForm(
             initial={"position": mine.position, "reason": mine.reason} if mine else None
         )
+    text_frozen = bool(stances) or proposal.round > 1
     can_comment = permissions.can_comment(member, proposal)
     if comment_form is None and can_comment:
         comment_form = CommentForm()
@@ -314,7 +316,8 @@ def _render_detail(
         "comment_form": comment_form if can_comment else None,
         "comments": comments,
         "can_withdraw": permissions.can_withdraw(member, proposal),
-        "text_frozen": bool(stances) or proposal.round > 1,
+        "can_edit": permissions.can_withdraw(member, proposal) and not text_frozen,
+        "text_frozen": text_frozen,
         **_effect_context(proposal),
     }
     return render(request, "decisions/detail.html", context)
@@ -372,6 +375,47 @@ def comment_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             messages.success(request, _("Your comment is added."))
             return redirect(f"{proposal.get_absolute_url()}#comment-{comment.pk}")
     return _render_detail(request, group, proposal, comment_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def proposal_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    group = _group_for_member(request, slug)
+    proposal = _proposal_or_404(group, pk)
+    member = _member(request)
+    if not permissions.can_withdraw(member, proposal):
+        raise PermissionDenied(
+            _("Only the member who made a proposal can change it, while it is open.")
+        )
+    if not permissions.can_edit(member, proposal):
+        messages.error(
+            request,
+            _(
+                "Members have taken stances on this text, so it can no longer change. Withdraw "
+                "it and propose again."
+            ),
+        )
+        return redirect(proposal)
+    initial = {"title": proposal.title, "text": proposal.text}
+    form = ProposalEditForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.proposal_edit(
+                    proposal=proposal,
+                    actor=member,
+                    title=form.cleaned_data["title"],
+                    text=form.cleaned_data["text"],
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("The proposal is reworded."))
+                return redirect(proposal)
+        status = 400
+    context = {"group": group, "proposal": proposal, "form": form}
+    return render(request, "decisions/edit.html", context, status=status)
 
 
 @login_required
