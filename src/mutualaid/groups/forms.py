@@ -12,7 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from mutualaid.groups.models import DEFAULT_ROLE_DAYS, MAX_ROLE_DAYS, Group, Membership, Role
 from mutualaid.groups.money import minor_unit_digits, to_minor_units, too_many_places_message
-from mutualaid.groups.services import EDITABLE_GROUP_FIELDS, round_coordinate
+from mutualaid.groups.permissions import in_founding_period
+from mutualaid.groups.services import (
+    DECIDED_TOGETHER_AFTER_FOUNDING,
+    EDITABLE_GROUP_FIELDS,
+    round_coordinate,
+)
 from mutualaid.people.models import SPOKEN_LANGUAGES, User
 
 
@@ -118,6 +123,11 @@ class GroupForm(forms.ModelForm):
             ],
         ),
     ]
+    # After the founding period these change only by a policy proposal (the form's names of
+    # services.DECIDED_TOGETHER_AFTER_FOUNDING).
+    DECIDED_BY_PROPOSAL = tuple(
+        name.removesuffix("_minor") for name in DECIDED_TOGETHER_AFTER_FOUNDING
+    )
     # Amounts typed in major units, kept in minor units.
     MONEY_FIELDS = {
         "spending_limit": "spending_limit_minor",
@@ -146,6 +156,10 @@ class GroupForm(forms.ModelForm):
                 Q(pk__in=parents.values("pk")) | Q(pk=group.parent_id)
             ).exclude(pk=group.pk)
             self.fields.pop("kind")
+            if not in_founding_period(group):
+                for name in self.DECIDED_BY_PROPOSAL:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = _("The group changes this by a policy proposal.")
             for field, minor_field in self.MONEY_FIELDS.items():
                 self.initial.setdefault(field, self._major(group, getattr(group, minor_field)))
         else:

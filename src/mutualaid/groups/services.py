@@ -27,6 +27,17 @@ from mutualaid.groups.models import (
 )
 from mutualaid.people.models import Skill, User
 
+# How a group decides and spends: after its founding period no role holder changes these alone,
+# only a passed policy proposal.
+DECIDED_TOGETHER_AFTER_FOUNDING = (
+    "decision_rule",
+    "quorum_percent",
+    "fallback_majority_percent",
+    "spending_limit_minor",
+    "reimbursement_limit_minor",
+    "publishes_fund_summary",
+)
+
 EDITABLE_GROUP_FIELDS = {
     "name",
     "description",
@@ -174,6 +185,17 @@ def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
     unknown = set(changes) - EDITABLE_GROUP_FIELDS
     if unknown:
         raise TypeError(f"Unknown group fields: {sorted(unknown)}")
+    if not permissions.in_founding_period(group) and any(
+        changes[field] != getattr(group, field)
+        for field in DECIDED_TOGETHER_AFTER_FOUNDING
+        if field in changes
+    ):
+        raise PermissionDenied(
+            _(
+                "After a group's first 30 days, how it decides and spends changes only by a "
+                "policy proposal."
+            )
+        )
     new_parent = changes.get("parent", group.parent)
     moved_into = new_parent if new_parent and new_parent.pk != group.parent_id else None
     if moved_into is not None and not permissions.is_member(actor, moved_into):

@@ -33,7 +33,7 @@ def test_anyone_can_read_how_a_group_decides(client: Client, who: str) -> None:
     html = response.content.decode()
     assert response.status_code == 200
     assert (
-        "<strong>Consensus.</strong> Consensus: a proposal passes when at least 30% of members "
+        "<p>Consensus: a proposal passes when at least 30% of members "
         "take a stance, nobody blocks, and more members agree than disagree." in html
     )
     assert "30% of members" in html

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
@@ -251,3 +252,29 @@ def test_the_group_page_offers_the_two_person_rule_only_while_the_group_is_new(c
     assert two_person in client.get(group.get_absolute_url()).content.decode()
     older(group, days=31)
     assert two_person not in client.get(group.get_absolute_url()).content.decode()
+
+
+def test_after_30_days_a_steward_cannot_change_how_the_group_decides_or_spends_alone():
+    group = older(make_group(), days=31)
+    steward = group.created_by
+
+    with pytest.raises(PermissionDenied, match="changes only by a policy proposal"):
+        services.group_update(actor=steward, group=group, spending_limit_minor=100000)
+    with pytest.raises(PermissionDenied, match="changes only by a policy proposal"):
+        services.group_update(actor=steward, group=group, decision_rule=DecisionRule.CONSENSUS)
+    group.refresh_from_db()
+    assert (group.spending_limit_minor, group.decision_rule) == (5000, DecisionRule.CONSENT)
+    # what is not decided together, and a policy left as it is, still change
+    services.group_update(actor=steward, group=group, name="Renamed", spending_limit_minor=5000)
+    group.refresh_from_db()
+    assert group.name == "Renamed"
+
+
+def test_after_30_days_the_settings_page_shows_those_policies_as_decided_by_proposal(client):
+    group = older(make_group(), days=31)
+    client.force_login(group.created_by)
+
+    html = client.get(reverse("groups:edit", kwargs={"slug": group.slug})).content.decode()
+
+    assert html.count("The group changes this by a policy proposal.") == 6
+    assert re.search(r'<input[^>]*name="spending_limit"[^>]*disabled', html)
