@@ -434,7 +434,10 @@ class StanceForm(forms.Form):
         max_length=REASON_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Needed when you disagree or block: say what would make it work for you."),
+        help_text=_(
+            "Every member sees it beside your stance. Needed when you disagree or block: say "
+            "what would make it work for you. When you change your stance, change or clear it."
+        ),
     )
 
     def clean(self) -> dict[str, Any]:

@@ -21,8 +21,10 @@ BAR_WIDTH = 14
 BAR_GAP = 2
 MONTH_GAP = 12
 LEFT = 8
-TOP = 24
-BOTTOM = 40
+# Words are drawn large for the drawing: on a phone the chart shrinks to about 0.7 of its size.
+FONT = 16
+TOP = 30
+BOTTOM = 50
 COLOUR_IN = "#1d5b3a"
 COLOUR_OUT = "#9b1c1c"
 
@@ -85,10 +87,10 @@ def monthly_chart_svg(*, months: Sequence[tuple[date, int, int]], currency: str,
     ]
     # A legend in words, so colour is never the only way to tell the bars apart.
     parts.append(
-        f'<rect x="{LEFT}" y="4" width="10" height="10" fill="{COLOUR_IN}"/>'
-        f'<text x="{LEFT + 14}" y="13" font-size="11" fill="#1b1b1b">{escape(_("In"))}</text>'
-        f'<rect x="{LEFT + 60}" y="4" width="10" height="10" fill="{COLOUR_OUT}"/>'
-        f'<text x="{LEFT + 74}" y="13" font-size="11" fill="#1b1b1b">'
+        f'<rect x="{LEFT}" y="4" width="14" height="14" fill="{COLOUR_IN}"/>'
+        f'<text x="{LEFT + 20}" y="17" font-size="{FONT}" fill="#1b1b1b">{escape(_("In"))}</text>'
+        f'<rect x="{LEFT + 80}" y="4" width="14" height="14" fill="{COLOUR_OUT}"/>'
+        f'<text x="{LEFT + 100}" y="17" font-size="{FONT}" fill="#1b1b1b">'
         f"{escape(_('Out'))}</text>"
     )
     for index, bar in enumerate(bars):
@@ -115,12 +117,13 @@ def monthly_chart_svg(*, months: Sequence[tuple[date, int, int]], currency: str,
         )
         centre = x_in + BAR_WIDTH + BAR_GAP // 2
         parts.append(
-            f'<text x="{centre}" y="{baseline + 14}" font-size="10" text-anchor="middle" '
+            f'<text x="{centre}" y="{baseline + 20}" font-size="{FONT}" text-anchor="middle" '
             f'fill="#1b1b1b">{escape(formats.date_format(bar.month, "M"))}</text>'
         )
         if bar.month.month == 1 or index == 0:
             parts.append(
-                f'<text x="{centre}" y="{baseline + 27}" font-size="10" text-anchor="middle" '
+                f'<text x="{centre}" y="{baseline + 40}" font-size="{FONT - 2}" '
+                'text-anchor="middle" '
                 f'fill="#4a4a4a">{escape(str(bar.month.year))}</text>'
             )
     parts.append("</svg>")

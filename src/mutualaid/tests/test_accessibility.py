@@ -10,6 +10,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from mutualaid.decisions import services as decision_services
+from mutualaid.decisions.models import Proposal, Stance
+from mutualaid.decisions.tests.factories import close
+from mutualaid.funds import services as fund_services
+from mutualaid.funds.models import Contribution, Disbursement, Fund
+from mutualaid.funds.tests.factories import PDF, receipt_file, treasurer_of
 from mutualaid.groups import services as group_services
 from mutualaid.groups.models import Group, Role
 from mutualaid.groups.tests.factories import make_group
@@ -52,6 +58,11 @@ class World:
     held: Request
     held_secret: str
     open_request: Request
+    treasurer: User
+    fund: Fund
+    open_proposal: Proposal  # `member` proposed it; `steward` and `volunteer` took stances
+    passed_spend: Proposal  # paid from `fund`
+    claim_id: int  # `volunteer`'s claim, with a receipt, waiting to be paid back
 
 
 def _world() -> World:
@@ -75,6 +86,7 @@ def _world() -> World:
     make_group(name="Longsight Mutual Aid", place="Longsight, Manchester")
     for person in (member, confirmer):
         group_services.group_join(group=group, member=person)
+    treasurer = treasurer_of(group, display_name="Fir Treasurer")
     # From now on newcomers need a vouch: the applicant's request stays pending.
     group = group_services.group_update(actor=steward, group=group, join_needs_vouch=True)
     group_services.group_join(group=group, member=applicant, message="I live on Stockport Road.")
@@ -94,6 +106,12 @@ def _world() -> World:
     held, open_request = _requests_and_offers(
         group, steward=steward, dispatcher=member, volunteer=confirmer
     )
+    group = group_services.group_update(
+        actor=steward, group=group, decision_rule="consent", publishes_fund_summary=True
+    )
+    fund, open_proposal, passed_spend, claim_id = _funds_and_proposals(
+        group, treasurer=treasurer, member=member, steward=steward, volunteer=confirmer
+    )
     return World(
         steward=steward,
         member=member,
@@ -104,7 +122,94 @@ def _world() -> World:
         held=held,
         held_secret=held.secret,  # type: ignore[attr-defined]
         open_request=open_request,
+        treasurer=treasurer,
+        fund=fund,
+        open_proposal=open_proposal,
+        passed_spend=passed_spend,
+        claim_id=claim_id,
     )
+
+
+def _funds_and_proposals(
+    group: Group, *, treasurer: User, member: User, steward: User, volunteer: User
+) -> tuple[Fund, Proposal, Proposal, int]:
+    """A fund with money in and out, a payment waiting for a second member, a claim with a
+    receipt, an open proposal with stances and a comment, and a spend proposal that passed."""
+    fund = fund_services.fund_create(
+        group=group,
+        actor=treasurer,
+        name="Hardship fund",
+        purpose="Small grants for neighbours in a tight spot.",
+    )
+    fund_services.contribution_record(
+        fund=fund,
+        actor=treasurer,
+        amount_minor=25_000,
+        method=Contribution.Method.CASH,
+        contributor_name="Friday collection",
+    )
+    fund_services.contribution_record(
+        fund=fund, actor=treasurer, amount_minor=1_500, method=Contribution.Method.OTHER
+    )
+    fund_services.disbursement_request(
+        fund=fund,
+        actor=treasurer,
+        amount_minor=1_200,
+        purpose="Electricity top-up",
+        payee_kind=Disbursement.PayeeKind.PAYEE,
+        payee_name="Northern Power",
+    )
+    bought = make_request(group, category="shopping", description="Nappies and formula")
+    needs_services.request_claim(request=bought, member=volunteer)
+    claim = needs_services.request_complete(
+        request=bought, member=volunteer, spent_minor=1_240, spent_note="Nappies"
+    )
+    assert claim is not None
+    fund_services.receipt_attach(
+        claim=claim,
+        actor=volunteer,
+        upload=receipt_file(PDF, name="receipt.pdf", content_type="application/pdf"),
+    )
+    passed_spend = decision_services.proposal_create(
+        group=group,
+        proposer=steward,
+        kind=Proposal.Kind.SPEND,
+        title="Pay for a neighbour's cooker repair",
+        text="The repair is quoted at £120, more than we spend without asking.",
+        closes_at=timezone.now() + timedelta(days=2),
+        spend=decision_services.SpendDetails(
+            fund=fund,
+            amount_minor=12_000,
+            purpose="Cooker repair",
+            payee_kind=Disbursement.PayeeKind.PAYEE,
+            payee_name="Levenshulme Appliance Repairs",
+        ),
+    )
+    decision_services.stance_take(
+        proposal=passed_spend, member=member, position=Stance.Position.AGREE
+    )
+    passed_spend = close(passed_spend)
+    open_proposal = decision_services.proposal_create(
+        group=group,
+        proposer=member,
+        kind=Proposal.Kind.GENERAL,
+        title="Move the Thursday meeting to 6pm",
+        text="Several parents can't make 5pm because of the school run.",
+        closes_at=timezone.now() + timedelta(days=7),
+    )
+    decision_services.stance_take(
+        proposal=open_proposal, member=steward, position=Stance.Position.AGREE
+    )
+    decision_services.stance_take(
+        proposal=open_proposal,
+        member=volunteer,
+        position=Stance.Position.DISAGREE,
+        reason="I work late on Thursdays.",
+    )
+    decision_services.comment_add(
+        proposal=open_proposal, author=steward, text="The community centre is free at 6."
+    )
+    return fund, open_proposal, passed_spend, claim.pk
 
 
 def _requests_and_offers(
@@ -201,6 +306,8 @@ def _pages(world: World) -> list[tuple[str, str, User | None]]:
         world.volunteer,
     )
     held, open_request = world.held, world.open_request
+    treasurer, fund = world.treasurer, world.fund
+    decisions, funds = f"/groups/{slug}/decisions/", f"/groups/{slug}/funds/"
     return [
         ("home", "/", None),
         ("home search results", "/?q=Mutual", None),
@@ -242,6 +349,32 @@ def _pages(world: World) -> list[tuple[str, str, User | None]]:
         ("offers", f"/groups/{slug}/offers/", volunteer),
         ("offer form", f"/groups/{slug}/offers/new/", volunteer),
         ("report", f"/groups/{slug}/requests/report/", steward),
+        ("proposals", decisions, member),
+        ("how proposals pass", f"{decisions}how/", member),
+        ("propose: choose a kind", f"{decisions}new/", member),
+        ("propose general", f"{decisions}new/?kind=general", member),
+        ("propose spend", f"{decisions}new/?kind=spend", member),
+        ("propose a role", f"{decisions}new/?kind=role_grant", member),
+        ("propose a renewal", f"{decisions}new/?kind=role_renew", member),
+        ("propose taking back a role", f"{decisions}new/?kind=role_revoke", member),
+        ("propose a policy: choose", f"{decisions}new/?kind=policy", member),
+        ("propose a rule", f"{decisions}new/?kind=policy&field=decision_rule", member),
+        (
+            "propose a yes/no policy",
+            f"{decisions}new/?kind=policy&field=publishes_fund_summary",
+            member,
+        ),
+        ("open proposal as its proposer", f"{decisions}{world.open_proposal.pk}/", member),
+        ("open proposal after a stance", f"{decisions}{world.open_proposal.pk}/", volunteer),
+        ("passed spend", f"{decisions}{world.passed_spend.pk}/", member),
+        ("funds", funds, member),
+        ("fund as a member", f"{funds}{fund.pk}/", member),
+        ("fund as its treasurer", f"{funds}{fund.pk}/", treasurer),
+        ("open a fund", f"{funds}new/", treasurer),
+        ("claims to pay back", f"{funds}reimbursements/", treasurer),
+        ("my claims", f"{funds}reimbursements/", volunteer),
+        ("receipt upload", f"{funds}reimbursements/{world.claim_id}/receipt/upload/", volunteer),
+        ("funds summary", f"{funds}summary/", None),
     ]
 
 
@@ -330,6 +463,34 @@ def test_no_page_has_a_wcag_a_or_aa_violation(live_server, open_page):
             world.volunteer,
             "Offer it",
             ".errorlist",
+        ),
+        (
+            "spend proposal with errors",
+            f"/groups/{slug}/decisions/new/?kind=spend",
+            world.member,
+            "Open the proposal",
+            ".errorlist",
+        ),
+        (
+            "stance with errors",
+            f"/groups/{slug}/decisions/{world.open_proposal.pk}/",
+            world.member,
+            "Take this stance",
+            ".errorlist",
+        ),
+        (
+            "contribution with errors",
+            f"/groups/{slug}/funds/{world.fund.pk}/",
+            world.treasurer,
+            "Record it",
+            ".errorlist",
+        ),
+        (
+            "payment confirmed",
+            f"/groups/{slug}/funds/{world.fund.pk}/",
+            world.member,
+            "Confirm this payment",
+            ".messages",
         ),
     ]:
         page = tab(user)

@@ -433,6 +433,11 @@ def test_a_treasurer_reverses_a_movement_with_a_reason(books: Books) -> None:
     html = logged_in(books.treasurer).get(books.detail).content.decode()
     assert books.url("reverse", contribution.transaction_id) not in html
     assert books.url("reverse", reversal.pk) not in html
+    assert f'<a href="#movement-{reversal.pk}">corrected by number {reversal.pk}</a>' in html
+    assert (
+        f'<a href="#movement-{contribution.transaction_id}">corrects number '
+        f"{contribution.transaction_id}</a>" in html
+    )
 
 
 def test_a_reversal_needs_a_reason(books: Books) -> None:
