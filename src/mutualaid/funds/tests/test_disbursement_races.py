@@ -7,14 +7,11 @@ decide; on SQLite the IMMEDIATE transactions queue them, and the result must be 
 import pytest
 
 from mutualaid.common.errors import ApplicationError
-from mutualaid.funds import ledger, services, triggers
+from mutualaid.funds import ledger, services
 from mutualaid.funds.models import Account, Disbursement, Entry, Transaction
 from mutualaid.funds.tests.factories import asked, books, member_of
 from mutualaid.needs.tests.test_claim_concurrency import on_postgresql, on_sqlite
 from mutualaid.tests.races import run_at_once
-
-# Transactional tests end with a flush, which on SQLite deletes rows the ledger triggers keep.
-triggers.install_sqlite_flush_workaround()
 
 PAYERS = 20
 START = 1000
