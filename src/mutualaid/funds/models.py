@@ -82,7 +82,7 @@ class Transaction(models.Model):
 
     class Kind(models.TextChoices):
         CONTRIBUTION = "contribution", _("contribution")
-        DISBURSEMENT = "disbursement", _("disbursement")
+        DISBURSEMENT = "disbursement", _("payment")
         REVERSAL = "reversal", _("correction")
 
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="transactions")

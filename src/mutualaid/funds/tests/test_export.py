@@ -99,7 +99,7 @@ def test_the_csv_has_one_row_per_movement_oldest_first(books: Books) -> None:
         [
             today,
             str(paid.transaction_id),
-            "disbursement",
+            "payment",
             f"neighbour {reference}",
             f"Electricity top-up, for neighbour {reference}",
             "",
