@@ -5,7 +5,19 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from django.db import connection
+
+# Each race runs on both databases, each with its own variant: on PostgreSQL the writers truly
+# overlap; on SQLite the IMMEDIATE transactions queue them, and the outcome must be the same.
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="Needs PostgreSQL (run with DATABASE_URL=postgres://...): on SQLite the IMMEDIATE "
+    "transactions serialise writers, so they cannot truly overlap there.",
+)
+on_sqlite = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="The SQLite run of the race; PostgreSQL has its own."
+)
 
 
 def run_at_once(work: list[Callable[[], Any]]) -> list[Any]:

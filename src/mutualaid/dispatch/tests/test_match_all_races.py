@@ -11,8 +11,8 @@ from mutualaid.dispatch import services
 from mutualaid.dispatch.tests.proposal_helpers import NO_HOME, make_world, volunteer
 from mutualaid.needs.models import Assignment
 from mutualaid.needs.tests.factories import dispatcher_of, make_request
-from mutualaid.needs.tests.test_claim_concurrency import _race, on_postgresql, on_sqlite
 from mutualaid.people.models import User
+from mutualaid.tests.races import on_postgresql, on_sqlite, run_at_once
 
 REQUESTS = 8
 ROUNDS = 3
@@ -30,7 +30,7 @@ def _two_dispatchers_match_all_at_once() -> None:
 
         # when
         group = world.group
-        results = _race(
+        results = run_at_once(
             [
                 lambda who=who, group=group: services.requests_match_all(
                     group=group, dispatcher=who

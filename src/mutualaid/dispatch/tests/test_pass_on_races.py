@@ -14,7 +14,7 @@ from mutualaid.dispatch.tests.proposal_helpers import make_world, volunteer
 from mutualaid.needs import services as needs_services
 from mutualaid.needs.models import Assignment, Claim, Request
 from mutualaid.needs.tests.factories import make_request
-from mutualaid.needs.tests.test_claim_concurrency import _race, on_postgresql, on_sqlite
+from mutualaid.tests.races import on_postgresql, on_sqlite, run_at_once
 
 ROUNDS = 6
 
@@ -48,7 +48,7 @@ def _accept_and_expire_at_once() -> None:
             return needs_services.assignment_accept(assignment=fresh, member=first)
 
         # when
-        accepted, expired = _race([accept, services.assignments_expire_overdue])
+        accepted, expired = run_at_once([accept, services.assignments_expire_overdue])
 
         # then: either the accept won and nothing passed on, or the expiry won, the accept was
         # refused and the request went to the second volunteer
@@ -81,7 +81,7 @@ def _two_workers_expire_at_once() -> None:
     ).proposals
     later = proposal.expires_at + timedelta(seconds=1)
 
-    results = _race([lambda: services.assignments_expire_overdue(now=later)] * 4)
+    results = run_at_once([lambda: services.assignments_expire_overdue(now=later)] * 4)
 
     assert sorted(results) == [0, 0, 0, 1], results
     assert _answers(request) == [(first.pk, "expired"), (second.pk, "pending")]

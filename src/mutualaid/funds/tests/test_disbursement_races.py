@@ -10,8 +10,7 @@ from mutualaid.common.errors import ApplicationError
 from mutualaid.funds import ledger, services
 from mutualaid.funds.models import Account, Disbursement, Entry, Transaction
 from mutualaid.funds.tests.factories import asked, books, member_of
-from mutualaid.needs.tests.test_claim_concurrency import on_postgresql, on_sqlite
-from mutualaid.tests.races import run_at_once
+from mutualaid.tests.races import on_postgresql, on_sqlite, run_at_once
 
 PAYERS = 20
 START = 1000

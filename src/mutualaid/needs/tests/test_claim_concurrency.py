@@ -9,26 +9,16 @@ import urllib.error
 import urllib.request
 
 import pytest
-from django.db import connection
 
 from mutualaid.common.errors import ApplicationError
 from mutualaid.needs import services
 from mutualaid.needs.models import Assignment, Claim, Request
 from mutualaid.needs.tests.factories import dispatcher_of, make_group, make_request, member_of
 from mutualaid.people.services import api_token_create
-from mutualaid.tests.races import run_at_once
+from mutualaid.tests.races import on_postgresql, on_sqlite, run_at_once
 
 CLAIMERS = 24
 TAKEN = (409, "conflict", "Someone else has already taken this request.")
-
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="Needs PostgreSQL (run with DATABASE_URL=postgres://...): on SQLite the IMMEDIATE "
-    "transactions serialise writers, so claims cannot truly overlap there.",
-)
-on_sqlite = pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="The SQLite run of the race; PostgreSQL has its own."
-)
 
 
 def _claim_with_a_fresh_copy(request_id: int, member) -> object:
