@@ -30,7 +30,7 @@ def test_sound_books_print_ok_for_each_fund():
     # then
     assert output == (
         f"Fund {fund.pk} {fund.name!r} ({where.group.slug}): 2 transactions, 4 entries, "
-        "balance £20.00 kept, £20.00 replayed: OK\n1 funds checked, 0 problems.\n"
+        "balance £20.00 kept, £20.00 replayed: OK\n1 fund checked, 0 problems.\n"
     )
 
 
@@ -53,8 +53,8 @@ def test_a_balance_changed_by_hand_is_a_problem_and_exits_with_1():
     )
     assert lines[2].startswith(f"Fund {other.fund.pk} ")
     assert lines[2].endswith(": OK")
-    assert lines[3] == "2 funds checked, 1 problems."
-    assert _check("--fund", str(other.fund.pk)).endswith("1 funds checked, 0 problems.\n")
+    assert lines[3] == "2 funds checked, 1 problem."
+    assert _check("--fund", str(other.fund.pk)).endswith("1 fund checked, 0 problems.\n")
 
 
 def test_a_missing_trigger_is_a_problem():

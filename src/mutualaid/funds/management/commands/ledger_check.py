@@ -89,6 +89,8 @@ class Command(BaseCommand):
                 + ", ".join(missing)
             )
         total = sum(len(found) for found in by_fund.values())
-        self.stdout.write(f"{checked} funds checked, {total} problems.")
+        funds = "fund" if checked == 1 else "funds"
+        problems = "problem" if total == 1 else "problems"
+        self.stdout.write(f"{checked} {funds} checked, {total} {problems}.")
         if total or missing:
             raise CommandError("The books need attention.", returncode=1)
