@@ -130,7 +130,7 @@ def test_a_member_proposes_spending_two_agree_and_the_payment_appears_in_the_boo
     expect(payment).to_have_count(1)
     expect(payment).to_contain_text(PURPOSE)
     cells = payment.get_by_role("cell")
-    expect(cells.nth(1)).to_contain_text(f"Disbursement: {PAYEE}")
+    expect(cells.nth(1)).to_contain_text(f"Payment: {PAYEE}")
     expect(cells.nth(2)).to_have_text("")
     expect(cells.nth(3)).to_have_text("£50.00")
     # and: the link led to that very line of the books
