@@ -34,9 +34,9 @@ from mutualaid.decisions.models import (
     Proposal,
     Stance,
 )
-from mutualaid.funds.api import disbursement_payee
 from mutualaid.funds.ledger import AMOUNT_MAX_MINOR
 from mutualaid.funds.models import Disbursement, Fund
+from mutualaid.funds.selectors import payee_shown
 from mutualaid.groups.models import Group, Role
 from mutualaid.needs.models import ReimbursementClaim, Request
 from mutualaid.people.models import User
@@ -328,7 +328,7 @@ def _spend(disbursement: Disbursement) -> dict[str, Any]:
         "currency": disbursement.fund.currency,
         "purpose": disbursement.purpose,
         "payee_kind": disbursement.payee_kind,
-        "payee": disbursement_payee(disbursement),
+        "payee": payee_shown(disbursement),
         "status": disbursement.status,
     }
 

@@ -261,17 +261,6 @@ def _fund_out(fund: Any) -> dict[str, Any]:
     }
 
 
-def disbursement_payee(disbursement: Disbursement) -> str:
-    """Who a payment goes to, as the open books show it: never a requester's name."""
-    if disbursement.payee_kind == Disbursement.PayeeKind.REQUEST and disbursement.request:
-        return _("neighbour %(reference)s") % {"reference": disbursement.request.reference}
-    if disbursement.payee_kind == Disbursement.PayeeKind.REIMBURSEMENT and (
-        disbursement.reimbursement
-    ):
-        return str(disbursement.reimbursement.claimant.public_name)
-    return disbursement.payee_name
-
-
 def _disbursement_out(disbursement: Disbursement) -> dict[str, Any]:
     return {
         "id": disbursement.pk,
@@ -280,7 +269,7 @@ def _disbursement_out(disbursement: Disbursement) -> dict[str, Any]:
         "currency": disbursement.fund.currency,
         "purpose": disbursement.purpose,
         "payee_kind": disbursement.payee_kind,
-        "payee": disbursement_payee(disbursement),
+        "payee": selectors.payee_shown(disbursement),
         "status": disbursement.status,
         "requested_by": _name(disbursement.requested_by),
         "confirmed_by": _name(disbursement.confirmed_by),

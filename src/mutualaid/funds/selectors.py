@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mutualaid.funds.models import Account, Entry, Fund, Transaction
+from mutualaid.funds.models import Account, Disbursement, Entry, Fund, Transaction
 from mutualaid.groups.models import Group
 
 
@@ -81,13 +81,17 @@ def _who(transaction: Transaction) -> str:
             return contribution.contributor.public_name
         return contribution.contributor_name or _("anonymous")
     disbursement = _one_to_one(transaction, "disbursement")
-    if disbursement is not None:
-        if disbursement.request is not None:
-            return _("neighbour %(reference)s") % {"reference": disbursement.request.reference}
-        if disbursement.reimbursement is not None:
-            return disbursement.reimbursement.claimant.public_name
-        return disbursement.payee_name
-    return ""
+    return "" if disbursement is None else payee_shown(disbursement)
+
+
+def payee_shown(disbursement: Disbursement) -> str:
+    """Who a payment goes to, as the open books show it: a requester only as "neighbour" and
+    the request's reference, never by name."""
+    if disbursement.request is not None:
+        return _("neighbour %(reference)s") % {"reference": disbursement.request.reference}
+    if disbursement.reimbursement is not None:
+        return str(disbursement.reimbursement.claimant.public_name)
+    return disbursement.payee_name
 
 
 def _description(transaction: Transaction, who: str) -> str:

@@ -89,8 +89,8 @@ class Command(BaseCommand):
                 + ", ".join(missing)
             )
         total = sum(len(found) for found in by_fund.values())
-        funds = "fund" if checked == 1 else "funds"
-        problems = "problem" if total == 1 else "problems"
-        self.stdout.write(f"{checked} {funds} checked, {total} {problems}.")
+        fund_word = "fund" if checked == 1 else "funds"
+        problem_word = "problem" if total == 1 else "problems"
+        self.stdout.write(f"{checked} {fund_word} checked, {total} {problem_word}.")
         if total or missing:
             raise CommandError("The books need attention.", returncode=1)
