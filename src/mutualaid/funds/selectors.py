@@ -37,6 +37,19 @@ def fund_balances(*, group: Group) -> list[Fund]:
     return list(_with_totals(Fund.objects.filter(group=group)).order_by("name", "pk"))
 
 
+def movement_page(*, fund: Fund, transaction_id: int, per_page: int) -> int | None:
+    """The page of the fund's books (newest first, `per_page` a page) that shows the movement,
+    or None when the fund has no such movement."""
+    movement = Transaction.objects.filter(fund=fund, pk=transaction_id).first()
+    if movement is None:
+        return None
+    newer = Transaction.objects.filter(
+        Q(posted_at__gt=movement.posted_at) | Q(posted_at=movement.posted_at, pk__gt=movement.pk),
+        fund=fund,
+    ).count()
+    return newer // per_page + 1
+
+
 def fund_movements(*, fund: Fund) -> QuerySet[Transaction]:
     """The fund's movements, newest first, with all `movement_line` needs loaded."""
     return (

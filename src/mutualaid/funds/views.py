@@ -41,6 +41,8 @@ from mutualaid.needs.models import ReimbursementClaim
 from mutualaid.people.models import User
 
 MOVEMENTS_PER_PAGE = 25
+# A movement's number in a link fits a 64-bit id.
+MOVEMENT_ID_DIGITS = 18
 # How long a member sees their own claims that were paid or turned down.
 DECIDED_CLAIMS_SHOWN_FOR = timedelta(days=90)
 CHART_MONTHS = 12
@@ -282,7 +284,17 @@ def _claims_for_fund(fund: Fund) -> list[ReimbursementClaim]:
 
 @login_required
 def fund_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return _render_detail(request, _readable_fund(request, slug, pk))
+    fund = _readable_fund(request, slug, pk)
+    movement = request.GET.get("movement", "")
+    if movement.isdigit() and len(movement) <= MOVEMENT_ID_DIGITS:
+        # A link to one movement (from a proposal, or a correction on another page): the page
+        # of the books that shows it.
+        page = selectors.movement_page(
+            fund=fund, transaction_id=int(movement), per_page=MOVEMENTS_PER_PAGE
+        )
+        if page is not None:
+            return redirect(f"{fund.get_absolute_url()}?page={page}#movement-{movement}")
+    return _render_detail(request, fund)
 
 
 @login_required

@@ -323,7 +323,7 @@ def test_a_passed_spend_links_to_the_books(client: Client) -> None:
     assert "It passed." in html
     assert "The payment is made." in html
     fund_url = reverse("funds:detail", args=[where.group.slug, where.fund.pk])
-    assert f'href="{fund_url}#movement-{disbursement.transaction_id}"' in html
+    assert f'href="{fund_url}?movement={disbursement.transaction_id}"' in html
     assert "Pay £50.00 from" in html
     assert "to Corner shop." in html
 

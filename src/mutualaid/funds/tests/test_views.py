@@ -433,9 +433,9 @@ def test_a_treasurer_reverses_a_movement_with_a_reason(books: Books) -> None:
     html = logged_in(books.treasurer).get(books.detail).content.decode()
     assert books.url("reverse", contribution.transaction_id) not in html
     assert books.url("reverse", reversal.pk) not in html
-    assert f'<a href="#movement-{reversal.pk}">corrected by number {reversal.pk}</a>' in html
+    assert f'<a href="?movement={reversal.pk}">corrected by number {reversal.pk}</a>' in html
     assert (
-        f'<a href="#movement-{contribution.transaction_id}">corrects number '
+        f'<a href="?movement={contribution.transaction_id}">corrects number '
         f"{contribution.transaction_id}</a>" in html
     )
 
@@ -461,3 +461,26 @@ def test_a_plain_member_cannot_reverse(books: Books) -> None:
 
     assert response.status_code == 403
     assert not Transaction.objects.filter(kind=Transaction.Kind.REVERSAL).exists()
+
+
+def test_a_link_to_one_movement_opens_the_page_of_the_books_that_shows_it(books: Books) -> None:
+    # given: 30 movements, newest first at 25 a page, so the first two are on page 2
+    first = contribute(books, 100)
+    second = contribute(books, 200)
+    for _ in range(28):
+        contribute(books, 300)
+    client = logged_in(books.member)
+
+    oldest = client.get(f"{books.detail}?movement={first.transaction_id}")
+    newest = client.get(f"{books.detail}?movement={Transaction.objects.latest('pk').pk}")
+    unknown = client.get(f"{books.detail}?movement=999999999")
+    garbage = client.get(f"{books.detail}?movement=9{'9' * 40}")
+
+    assert (oldest.status_code, oldest.url) == (
+        302,
+        f"{books.detail}?page=2#movement-{first.transaction_id}",
+    )
+    assert newest.url.startswith(f"{books.detail}?page=1#movement-")
+    assert (unknown.status_code, garbage.status_code) == (200, 200)
+    page_two = client.get(oldest.url).content.decode()
+    assert f'id="movement-{second.transaction_id}"' in page_two
