@@ -269,7 +269,9 @@ def test_the_proposer_sees_withdraw_while_it_is_open(client: Client) -> None:
 
     html = client.get(detail_url(proposal)).content.decode()
 
-    assert "Withdraw this proposal" in html
+    # withdrawing is asked for, then confirmed
+    assert "<summary>Withdraw this proposal</summary>" in html
+    assert '<button class="secondary">Yes, withdraw it</button>' in html
     assert action_url("withdraw", proposal) in html
     assert "Take your stance" in html
 
