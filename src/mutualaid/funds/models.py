@@ -296,6 +296,14 @@ class Disbursement(models.Model):
                 ),
                 name="disbursement_paid_has_transaction",
             ),
+            # Money leaves a fund only by a passed proposal or with a second member's
+            # confirmation (confirmed_at stays when the confirmer's account is erased).
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "paid"])
+                | Q(proposal__isnull=False)
+                | Q(confirmed_at__isnull=False),
+                name="disbursement_paid_only_when_authorised",
+            ),
             models.UniqueConstraint(
                 fields=["reimbursement"],
                 condition=~Q(status="cancelled"),

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mutualaid.common.errors import ApplicationError
@@ -598,3 +599,18 @@ def test_a_fund_of_another_group_cannot_pay_a_proposal():
             payee_name="Shop",
         )
     assert not Disbursement.objects.exists()
+
+
+def test_the_database_refuses_to_approve_a_payment_nobody_confirmed_or_decided():
+    # given: a payment a treasurer asked for, still waiting for a second member
+    where = books(balance=5000)
+    waiting = asked(where, 2000)
+
+    # when / then: approving it behind the services' back is refused by a constraint
+    with (
+        pytest.raises(IntegrityError, match="disbursement_paid_only_when_authorised"),
+        transaction.atomic(),
+    ):
+        Disbursement.objects.filter(pk=waiting.pk).update(status=Disbursement.Status.APPROVED)
+    waiting.refresh_from_db()
+    assert waiting.status == Disbursement.Status.AWAITING_CONFIRMATION
