@@ -6,7 +6,6 @@ them, and the same code must still act once."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from mutualaid.decisions import services
 from mutualaid.decisions.models import Proposal
@@ -19,15 +18,9 @@ from mutualaid.decisions.tests.factories import (
 )
 from mutualaid.funds.models import Disbursement, Transaction
 from mutualaid.groups.models import RoleGrant
-from mutualaid.tests.races import run_at_once
+from mutualaid.tests.races import on_postgresql, run_at_once
 
 CLOSERS = 6
-
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="Needs PostgreSQL (run with DATABASE_URL=postgres://...): on SQLite the IMMEDIATE "
-    "transactions serialise writers, so closes cannot truly overlap there.",
-)
 
 
 def _closer(proposal_id: int, now):
