@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mutualaid.common.errors import ApplicationError
-from mutualaid.funds.models import Account, Entry, Fund, Transaction
+from mutualaid.funds.models import Account, Contribution, Disbursement, Entry, Fund, Transaction
 from mutualaid.people.models import User
 
 MEMO_MAX_LENGTH = 300
@@ -41,7 +41,7 @@ class LedgerProblem:
     """One disagreement found by the replay, in words an operator can act on."""
 
     fund_id: int
-    kind: str  # "balance", "unbalanced", "below_floor", "other_fund"
+    kind: str  # "balance", "unbalanced", "below_floor", "other_fund", "record"
     message: str
     account_id: int | None = None
     transaction_id: int | None = None
@@ -199,10 +199,64 @@ def _account_problems(fund: Fund | None) -> list[LedgerProblem]:
     return problems
 
 
+def _record_problems(fund: Fund | None) -> list[LedgerProblem]:
+    """Contributions and paid disbursements keep their amount beside their transaction; each
+    must agree with what its transaction moved into or out of the money held."""
+    held = (
+        Entry.objects.filter(
+            transaction=OuterRef("transaction"), account__kind=Account.Kind.HOLDINGS
+        )
+        .order_by()
+        .values("transaction")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
+    )
+    problems = []
+    records: list[tuple[str, type[Contribution] | type[Disbursement], int]] = [
+        ("contribution", Contribution, 1),
+        ("disbursement", Disbursement, -1),
+    ]
+    for name, model, sign in records:
+        rows = model.objects.filter(transaction__isnull=False)
+        if fund is not None:
+            rows = rows.filter(fund=fund)
+        wrong = (
+            rows.annotate(moved=Coalesce(Subquery(held), Value(0)))
+            .exclude(moved=sign * F("amount_minor"))
+            .values_list("pk", "fund_id", "transaction_id", "amount_minor", "moved")
+            .order_by("pk")
+        )
+        for pk, fund_id, transaction_id, amount, moved in wrong:
+            problems.append(
+                LedgerProblem(
+                    fund_id=fund_id,
+                    kind="record",
+                    message=(
+                        f"{name} {pk} is for {amount} but its transaction {transaction_id} "
+                        f"moved {sign * moved} into or out of the money held"
+                    ),
+                    transaction_id=transaction_id,
+                )
+            )
+        problems.extend(
+            LedgerProblem(
+                fund_id=fund_id,
+                kind="record",
+                message=f"{name} {pk} belongs to another fund than its transaction {tx}",
+                transaction_id=tx,
+            )
+            for pk, fund_id, tx in rows.exclude(transaction__fund=F("fund"))
+            .values_list("pk", "fund_id", "transaction_id")
+            .order_by("pk")
+        )
+    return problems
+
+
 def ledger_replay(*, fund: Fund | None = None) -> list[LedgerProblem]:
     """Recompute every account of `fund` (or of every fund) from its entries and every
-    transaction's sum; the problems found, none when the books are right."""
-    return _transaction_problems(fund) + _account_problems(fund)
+    transaction's sum, and check each contribution and payment against its transaction; the
+    problems found, none when the books are right."""
+    return _transaction_problems(fund) + _account_problems(fund) + _record_problems(fund)
 
 
 def replayed_holdings(*, fund: Fund) -> int:

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from mutualaid.funds.models import Account
+from mutualaid.funds.ledger import ledger_replay
+from mutualaid.funds.models import Account, Contribution, Disbursement
 from mutualaid.funds.tests.factories import books, paid
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +76,30 @@ def test_a_missing_trigger_is_a_problem():
 def test_an_unknown_fund_is_an_error():
     with pytest.raises(CommandError, match=re.escape("There is no fund 999999.")):
         call_command("ledger_check", "--fund", "999999")
+
+
+def test_a_contribution_or_payment_that_disagrees_with_its_transaction_is_a_problem():
+    # given: sound books, then two records changed by hand
+    where = books(balance=3000)
+    payment = paid(where, 1000)
+    contribution = Contribution.objects.get(fund=where.fund)
+    assert ledger_replay() == []
+    Contribution.objects.filter(pk=contribution.pk).update(amount_minor=3500)
+    Disbursement.objects.filter(pk=payment.pk).update(amount_minor=900)
+
+    # when
+    problems = [(problem.kind, problem.message) for problem in ledger_replay()]
+
+    # then
+    assert problems == [
+        (
+            "record",
+            f"contribution {contribution.pk} is for 3500 but its transaction "
+            f"{contribution.transaction_id} moved 3000 into or out of the money held",
+        ),
+        (
+            "record",
+            f"disbursement {payment.pk} is for 900 but its transaction "
+            f"{payment.transaction_id} moved 1000 into or out of the money held",
+        ),
+    ]
